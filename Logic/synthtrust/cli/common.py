@@ -1,0 +1,51 @@
+"""Argument helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from synthtrust.errors import InputError
+from synthtrust.imaging.image import LPS_TO_RAS, Image
+
+
+def float_triple(text: str) -> tuple[float, float, float]:
+    """Parse ``x,y,z`` (also accepts a single number for all three)."""
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or an x,y,z triple") from None
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3 or not all(np.isfinite(values)):
+        raise argparse.ArgumentTypeError(f"{text!r} must be one number or three comma-separated numbers")
+    return (values[0], values[1], values[2])
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+
+
+def name_list(text: str) -> list[str]:
+    return [v.strip().lower() for v in text.split(",") if v.strip()]
+
+
+def point_to_lps(point: tuple[float, float, float], coordinates: str, image: Image) -> np.ndarray:
+    """Convert a user point (RAS mm as 3D Slicer shows, LPS mm as ITK uses, or voxel i,j,k) to LPS mm."""
+    if coordinates == "ras":
+        return LPS_TO_RAS @ np.asarray(point, float)
+    if coordinates == "lps":
+        return np.asarray(point, float)
+    if coordinates == "voxel":
+        return image.geometry.index_to_physical(point)
+    raise InputError(f"coordinate system {coordinates!r} is unknown; use ras, lps or voxel")
+
+
+def add_coordinates_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--coordinates", choices=("ras", "lps", "voxel"), default="ras",
+                        help="how points are given: RAS mm as 3D Slicer shows them (default), LPS mm as "
+                             "ITK uses, or voxel indices i,j,k")

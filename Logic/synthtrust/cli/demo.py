@@ -1,0 +1,33 @@
+"""``synthtrust demo --out DIR``: the whole loop on a real brain and a generated heart."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the whole loop on a real brain (MNI152) and a generated heart; write a report",
+        description="Insert a tumour into the MNI152 T1 template and a scar into a generated LGE heart, "
+                    "synthesize variants, segment, evaluate, and write DIR/report.html, DIR/metrics.json and "
+                    "DIR/scene.mrb (open it in 3D Slicer).",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--fast", action="store_true", help="fewer variants (for CI)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from synthtrust.demo import run_demo
+
+    summary = run_demo(args.out, fast=args.fast, seed=args.seed, device=args.device,
+                       progress=lambda message: print(f"[demo] {message}", flush=True))
+    for slug, case in summary["cases"].items():
+        fidelity = [v["audits"]["conditioning_fidelity"]["dice"] for v in case["variants"]]
+        print(f"{slug}: fidelity Dice per variant {[round(f, 3) for f in fidelity]}")
+    print(f"done in {summary['seconds']} s: open {args.out / 'report.html'} or load {args.out / 'scene.mrb'} "
+          "in 3D Slicer")
+    return 0

@@ -1,0 +1,140 @@
+"""Image container, geometry (LPS/RAS) and validated, atomic file IO."""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from synthtrust.errors import InputError
+from synthtrust.imaging import io
+from synthtrust.imaging.image import Geometry, Image, require_same_grid, stack_channels
+
+OBLIQUE = (0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def make_image(rng, shape=(6, 7, 8), spacing=(0.8, 0.9, 2.5), direction=OBLIQUE, dtype=np.float32) -> Image:
+    return Image.from_array((rng.random(shape) * 100).astype(dtype), spacing, (10.0, -5.0, 3.0), direction, "t")
+
+
+def test_geometry_maps_voxels_to_lps_and_ras_consistently(rng):
+    image = make_image(rng)
+    point = image.geometry.index_to_physical((1, 2, 3))
+    assert np.allclose(image.geometry.physical_to_index(point), (1, 2, 3))
+    ras = image.geometry.ijk_to_ras() @ np.array([1, 2, 3, 1.0])
+    assert np.allclose(ras[:3], [-point[0], -point[1], point[2]])
+    back = Geometry.from_ijk_to_ras(image.geometry.ijk_to_ras(), image.geometry.size)
+    assert back.matches(image.geometry)
+
+
+def test_geometry_refuses_zero_or_non_finite_spacing():
+    with pytest.raises(InputError, match="spacing"):
+        Geometry((4, 4, 4), (1.0, 0.0, 1.0))
+    with pytest.raises(InputError, match="spacing"):
+        Geometry((4, 4, 4), (1.0, float("nan"), 1.0))
+
+
+def test_image_refuses_arrays_that_are_not_three_dimensional():
+    with pytest.raises(InputError, match="3D"):
+        Image.from_array(np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".nii"])
+def test_saved_images_load_back_with_identical_voxels_and_geometry(tmp_path, rng, suffix):
+    image = make_image(rng)
+    path = io.save_image(image, tmp_path / f"image{suffix}")
+    loaded = io.load_image(path)
+    assert np.array_equal(loaded.array, image.array)
+    assert loaded.geometry.matches(image.geometry)
+
+
+def test_a_dicom_series_folder_loads_as_one_volume(tmp_path, rng):
+    image = make_image(rng, shape=(4, 6, 5), spacing=(0.7, 0.7, 3.0), direction=None, dtype=np.int16)
+    volume = io.to_sitk(image)
+    for k in range(volume.GetSize()[2]):
+        slice_image = volume[:, :, k]
+        origin = volume.TransformIndexToPhysicalPoint((0, 0, k))
+        for tag, value in {"0008|0060": "MR", "0020|000d": "1.2.3", "0020|000e": "1.2.3.4",
+                           "0020|0013": str(k + 1), "0020|0032": "\\".join(map(str, origin)),
+                           "0020|0037": "1\\0\\0\\0\\1\\0", "0028|0030": "0.7\\0.7",
+                           "0018|0050": "3.0"}.items():
+            slice_image.SetMetaData(tag, value)
+        writer = sitk.ImageFileWriter()
+        writer.KeepOriginalImageUIDOn()
+        writer.SetFileName(str(tmp_path / f"slice{k}.dcm"))
+        writer.Execute(slice_image)
+    loaded = io.load_image(tmp_path)
+    assert loaded.array.shape == image.array.shape
+    assert np.array_equal(loaded.array, image.array)
+    assert np.allclose(loaded.spacing, (0.7, 0.7, 3.0), atol=1e-3)
+
+
+def test_nan_voxels_are_refused_with_the_count_and_the_fix(tmp_path, rng):
+    image = make_image(rng)
+    image.array[0, 0, :3] = np.nan
+    path = tmp_path / "nan.nrrd"  # NRRD keeps NaN (NIfTI via SimpleITK would turn it into 0)
+    sitk.WriteImage(io.to_sitk(image), str(path))
+    with pytest.raises(InputError, match="3 NaN or infinite voxels"):
+        io.load_image(path)
+
+
+def test_a_truncated_compressed_file_is_refused_rather_than_read_as_garbage(tmp_path, rng):
+    path = io.save_image(make_image(rng, shape=(20, 30, 30)), tmp_path / "whole.nii.gz")
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.nii.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        io.load_image(truncated)
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "notes.nii.gz"
+    path.write_bytes(gzip.compress(b"this is not an image"))
+    with pytest.raises(InputError, match="notes.nii.gz"):
+        io.load_image(path)
+    with pytest.raises(InputError, match="does not exist"):
+        io.load_image(tmp_path / "missing.nrrd")
+
+
+def test_four_dimensional_files_are_refused_with_the_fix(tmp_path):
+    path = tmp_path / "four_d.nii.gz"
+    sitk.WriteImage(sitk.Image([4, 4, 4, 2], sitk.sitkFloat32), str(path))
+    with pytest.raises(InputError, match="one 3D file per channel"):
+        io.load_image(path)
+
+
+def test_an_image_too_large_for_memory_is_refused_before_loading(tmp_path, rng, monkeypatch):
+    path = io.save_image(make_image(rng), tmp_path / "image.nrrd")
+    monkeypatch.setattr(io, "available_memory_bytes", lambda: 100)
+    with pytest.raises(InputError, match="needs about .* GiB of memory"):
+        io.load_image(path)
+
+
+def test_channels_on_different_grids_are_refused_naming_both_geometries(tmp_path, rng):
+    first = io.save_image(make_image(rng), tmp_path / "a.nii.gz")
+    second = io.save_image(make_image(rng, spacing=(1.0, 1.0, 1.0)), tmp_path / "b.nii.gz")
+    with pytest.raises(InputError) as error:
+        io.load_channels([first, second])
+    assert "spacing 1x1x1 mm" in str(error.value) and "spacing 0.8x0.9x2.5 mm" in str(error.value)
+
+
+def test_stacking_channels_gives_channel_first_float32(rng):
+    image = make_image(rng)
+    stacked = stack_channels([image, image.copy()])
+    assert stacked.shape == (2,) + image.array.shape and stacked.dtype == np.float32
+    require_same_grid(image, image.copy())
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, rng, monkeypatch):
+    def failing_write(*args, **kwargs):
+        with open(args[1], "wb") as handle:
+            handle.write(b"partial")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sitk, "WriteImage", failing_write)
+    with pytest.raises(RuntimeError):
+        io.save_image(make_image(rng), tmp_path / "out.nii.gz")
+    assert os.listdir(tmp_path) == []
