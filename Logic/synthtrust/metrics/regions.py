@@ -1,0 +1,146 @@
+"""Per-region evaluation of a predicted label map against a reference.
+
+All metrics are computed on the crop around the two label maps' foreground (the rest is background in
+every region, so overlaps and volumes are unchanged and distance work shrinks to the lesion's size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from synthtrust.labels.schema import LabelSchema
+from synthtrust.metrics.catalogue import METRICS_BY_NAME
+from synthtrust.metrics.policy import BRATS_POLICY, EmptyMaskPolicy
+from synthtrust.metrics.surface import (
+    mean_surface_distance,
+    normalized_surface_dice,
+    percentile_hausdorff,
+    surface_distances,
+)
+
+# 26-connectivity: voxels touching by a corner belong to the same lesion (as most lesion-wise challenge
+# evaluations count them).
+LESION_CONNECTIVITY = np.ones((3, 3, 3), bool)
+
+
+@dataclass
+class RegionMetrics:
+    dice: float
+    hd95: float
+    mean_surface_distance: float
+    surface_dice: float
+    reference_volume_ml: float
+    predicted_volume_ml: float
+    volume_difference_ml: float
+    relative_volume_difference: float
+    detected_tp: int
+    detected_fp: int
+    detected_fn: int
+    lesion_precision: float
+    lesion_recall: float
+    lesion_f1: float
+    empty: str  # "", "both", "reference" or "prediction": which masks were empty
+
+    def to_dict(self) -> dict:
+        return {key: (float(value) if isinstance(value, float) else value) for key, value in asdict(self).items()}
+
+
+@dataclass
+class Evaluation:
+    schema: str
+    tolerance_mm: float
+    policy: EmptyMaskPolicy
+    regions: dict[str, RegionMetrics] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": self.schema,
+            "surface_dice_tolerance_mm": self.tolerance_mm,
+            "empty_policy": self.policy.to_dict(),
+            "lesion_connectivity": "26-connected components",
+            "units": {name: info.unit for name, info in METRICS_BY_NAME.items()},
+            "regions": {name: metrics.to_dict() for name, metrics in self.regions.items()},
+        }
+
+
+def _lesion_detection(reference: np.ndarray, prediction: np.ndarray) -> tuple[int, int, int, int]:
+    """(tp, fn, fp, predicted components overlapping a reference lesion)."""
+    reference_components, n_reference = ndimage.label(reference, LESION_CONNECTIVITY)
+    prediction_components, n_prediction = ndimage.label(prediction, LESION_CONNECTIVITY)
+    detected = np.unique(reference_components[prediction & reference])
+    tp = int(np.count_nonzero(detected))
+    matched_predictions = np.unique(prediction_components[prediction & reference])
+    matched = int(np.count_nonzero(matched_predictions))
+    return tp, n_reference - tp, n_prediction - matched, matched
+
+
+def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float = 1.0,
+                   policy: EmptyMaskPolicy = BRATS_POLICY) -> RegionMetrics:
+    """All metrics for one binary reference/prediction pair (numpy-order spacing in mm)."""
+    reference = np.asarray(reference, bool)
+    prediction = np.asarray(prediction, bool)
+    if reference.shape != prediction.shape:
+        raise ValueError(f"reference shape {reference.shape} differs from prediction shape {prediction.shape}")
+    voxel_ml = float(np.prod(spacing_zyx)) / 1000.0
+    n_reference, n_prediction = int(np.count_nonzero(reference)), int(np.count_nonzero(prediction))
+    volumes = dict(reference_volume_ml=n_reference * voxel_ml, predicted_volume_ml=n_prediction * voxel_ml,
+                   volume_difference_ml=(n_prediction - n_reference) * voxel_ml,
+                   relative_volume_difference=((n_prediction - n_reference) / n_reference) if n_reference
+                   else float("nan"))
+    if n_reference == 0 or n_prediction == 0:
+        both = n_reference == 0 and n_prediction == 0
+        _, n_fp = ndimage.label(prediction, LESION_CONNECTIVITY) if n_prediction else (None, 0)
+        _, n_fn = ndimage.label(reference, LESION_CONNECTIVITY) if n_reference else (None, 0)
+        detection = policy.detection_both_empty if both else policy.detection_one_empty
+        return RegionMetrics(
+            dice=policy.dice_both_empty if both else policy.dice_one_empty,
+            hd95=policy.distance_both_empty if both else policy.distance_one_empty,
+            mean_surface_distance=policy.distance_both_empty if both else policy.distance_one_empty,
+            surface_dice=policy.surface_dice_both_empty if both else policy.surface_dice_one_empty,
+            detected_tp=0, detected_fp=int(n_fp), detected_fn=int(n_fn), lesion_precision=detection,
+            lesion_recall=detection, lesion_f1=detection,
+            empty="both" if both else ("reference" if n_reference == 0 else "prediction"), **volumes)
+    overlap = int(np.count_nonzero(reference & prediction))
+    distances = surface_distances(reference, prediction, spacing_zyx)
+    tp, fn, fp, matched = _lesion_detection(reference, prediction)
+    precision = matched / (matched + fp)
+    recall = tp / (tp + fn)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return RegionMetrics(
+        dice=2.0 * overlap / (n_reference + n_prediction),
+        hd95=percentile_hausdorff(distances, 95.0),
+        mean_surface_distance=mean_surface_distance(distances),
+        surface_dice=normalized_surface_dice(distances, tolerance_mm),
+        detected_tp=tp, detected_fp=fp, detected_fn=fn, lesion_precision=precision, lesion_recall=recall,
+        lesion_f1=f1, empty="", **volumes)
+
+
+def _foreground_box(reference: np.ndarray, prediction: np.ndarray) -> tuple[slice, ...] | None:
+    box = []
+    for axis in range(reference.ndim):
+        other_axes = tuple(a for a in range(reference.ndim) if a != axis)
+        present = np.flatnonzero(reference.any(axis=other_axes) | prediction.any(axis=other_axes))
+        if present.size == 0:
+            return None
+        box.append(slice(int(present[0]), int(present[-1]) + 1))
+    return tuple(box)
+
+
+def evaluate_labels(reference: np.ndarray, prediction: np.ndarray, schema: LabelSchema, spacing_zyx,
+                    tolerance_mm: float = 1.0, policy: EmptyMaskPolicy = BRATS_POLICY) -> Evaluation:
+    """Metrics for every region of ``schema`` (e.g. BraTS NCR, ED, ET, TC, WT)."""
+    if reference.shape != prediction.shape:
+        raise ValueError(f"reference shape {reference.shape} differs from prediction shape {prediction.shape}")
+    evaluation = Evaluation(schema.name, float(tolerance_mm), policy)
+    box = _foreground_box(reference, prediction)
+    if box is not None:
+        reference, prediction = reference[box], prediction[box]
+    for region in schema.regions:
+        reference_mask = schema.region_mask(reference, region)
+        prediction_mask = schema.region_mask(prediction, region)
+        evaluation.regions[region.name] = evaluate_masks(reference_mask, prediction_mask, spacing_zyx,
+                                                         tolerance_mm, policy)
+    return evaluation
