@@ -20,6 +20,9 @@ import SimpleITK as sitk
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Geometry, Image
 
+# The EMIDEC files trigger a harmless "unexpected scales in sform" warning on every read.
+sitk.ProcessObject.SetGlobalWarningDisplay(False)
+
 _PIXEL_BYTES = {
     sitk.sitkUInt8: 1, sitk.sitkInt8: 1, sitk.sitkUInt16: 2, sitk.sitkInt16: 2, sitk.sitkUInt32: 4,
     sitk.sitkInt32: 4, sitk.sitkUInt64: 8, sitk.sitkInt64: 8, sitk.sitkFloat32: 4, sitk.sitkFloat64: 8,

@@ -1,0 +1,1 @@
+"""Images the project generates itself (no licence attached to anyone else's data)."""
