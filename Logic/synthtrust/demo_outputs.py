@@ -107,19 +107,24 @@ def write_scene(path: Path, results: list[LoopResult]) -> Path:
     from synthtrust import scene
 
     session = scene.SceneSession.create()
+    titles = _metric_titles()
     for result in results:
         first = result.variants[0]
-        folder = session.create_run_folder(result.task, {"task": result.task, "edit": result.edit.provenance()})
-        source = session.add_volume(result.inputs[0], f"{result.task}: input", parent_folder=folder)
-        session.add_volume(first.channels[0], f"{result.task}: synthetic (seed {first.seed})",
-                           attributes={"synthesis": first.synthesis_provenance}, parent_folder=folder)
-        session.add_segmentation(result.edit.labels, result.schema, f"{result.task}: intended lesion",
-                                 reference_volume=source, attributes={"edit": result.edit.provenance()},
-                                 parent_folder=folder)
-        session.add_segmentation(first.prediction, result.schema, f"{result.task}: prediction",
-                                 reference_volume=source, attributes={"segmenter": first.segmentation_provenance},
-                                 parent_folder=folder)
-        metrics = session.add_table(metric_rows(result), f"{result.task}: metrics", parent_folder=folder)
-        session.add_table(trust_rows(result), f"{result.task}: trust", parent_folder=folder)
-        session.add_plot(metrics, "variant seed", ["dice"], f"{result.task}: Dice per variant", parent_folder=folder)
+        folder = scene.create_run_folder(session, result.task, {"task": result.task, "edit": result.edit.provenance()})
+        source = scene.add_volume(session, result.inputs[0], f"{result.task}: input", parent_folder=folder)
+        scene.add_volume(session, first.channels[0], f"{result.task}: synthetic (seed {first.seed})",
+                         attributes={"synthesis": first.synthesis_provenance}, parent_folder=folder)
+        scene.add_segmentation(session, result.edit.labels, result.schema, f"{result.task}: intended lesion",
+                               reference_volume=source, attributes={"edit": result.edit.provenance()},
+                               parent_folder=folder, closed_surface=True)
+        scene.add_segmentation(session, first.prediction, result.schema, f"{result.task}: prediction",
+                               reference_volume=source, attributes={"segmenter": first.segmentation_provenance},
+                               parent_folder=folder, closed_surface=True)
+        scene.add_table(session, metric_rows(result), f"{result.task}: metrics", column_descriptions=titles,
+                        parent_folder=folder)
+        audits = scene.add_table(session, audit_rows(result), f"{result.task}: audits", parent_folder=folder)
+        scene.add_table(session, trust_rows(result), f"{result.task}: trust",
+                        column_descriptions={"formula": "definition of the value"}, parent_folder=folder)
+        scene.add_plot(session, audits, "variant seed", ["fidelity Dice"], f"{result.task}: Dice per variant",
+                       parent_folder=folder)
     return scene.save_bundle(session, path)

@@ -1,0 +1,203 @@
+"""Core objects <-> MRML nodes: volumes, segmentations, tables, plots, subject-hierarchy folders and
+provenance attributes. Geometry is exact: RAS in MRML, LPS in the core (``diag(-1, -1, 1)``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import slicer
+import vtk
+from vtk.util import numpy_support
+
+from synthtrust.imaging.image import Geometry, Image
+from synthtrust.labels.schema import LabelSchema
+from synthtrust.scene.session import SceneSession
+
+ATTRIBUTE_PREFIX = "SynthTrust."
+
+
+def set_attributes(node, attributes: dict | None) -> None:
+    """Store provenance as node attributes (``SynthTrust.<key>``; nested values as JSON); saved with the scene."""
+    for key, value in (attributes or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        node.SetAttribute(ATTRIBUTE_PREFIX + key, text)
+
+
+def get_attributes(node) -> dict:
+    result = {}
+    for name in node.GetAttributeNames() or ():
+        if name.startswith(ATTRIBUTE_PREFIX):
+            text = node.GetAttribute(name)
+            try:
+                result[name[len(ATTRIBUTE_PREFIX):]] = json.loads(text)
+            except (TypeError, json.JSONDecodeError):
+                result[name[len(ATTRIBUTE_PREFIX):]] = text
+    return result
+
+
+def _matrix(array: np.ndarray) -> vtk.vtkMatrix4x4:
+    matrix = vtk.vtkMatrix4x4()
+    for row in range(4):
+        for column in range(4):
+            matrix.SetElement(row, column, float(array[row, column]))
+    return matrix
+
+
+def _place(session: SceneSession, node, parent_folder) -> None:
+    if parent_folder is not None:
+        hierarchy = session.subject_hierarchy()
+        item = hierarchy.GetItemByDataNode(node)
+        # Slicer's subject-hierarchy plugins add items for new nodes; headless (slicer-core) we add them.
+        if item == hierarchy.GetInvalidItemID():
+            hierarchy.CreateItem(parent_folder, node)
+        else:
+            hierarchy.SetItemParent(item, parent_folder)
+
+
+def _image_data(array: np.ndarray) -> vtk.vtkImageData:
+    data = vtk.vtkImageData()
+    data.SetDimensions(array.shape[2], array.shape[1], array.shape[0])
+    scalars = numpy_support.numpy_to_vtk(np.ascontiguousarray(array).ravel(), deep=True)
+    data.GetPointData().SetScalars(scalars)
+    return data
+
+
+def add_volume(session: SceneSession, image: Image, name: str, attributes: dict | None = None,
+               parent_folder=None, label_map: bool = False):
+    """A new scalar (or label map) volume node holding a copy of ``image``."""
+    class_name = "vtkMRMLLabelMapVolumeNode" if label_map else "vtkMRMLScalarVolumeNode"
+    node = session.scene.AddNewNodeByClass(class_name, name)
+    node.SetIJKToRASMatrix(_matrix(image.geometry.ijk_to_ras()))
+    node.SetAndObserveImageData(_image_data(image.array))
+    node.CreateDefaultDisplayNodes()
+    set_attributes(node, attributes)
+    _place(session, node, parent_folder)
+    return node
+
+
+def image_from_volume(node) -> Image:
+    """The volume's voxels and geometry as a core image (a copy)."""
+    data = node.GetImageData()
+    dimensions = data.GetDimensions()
+    array = numpy_support.vtk_to_numpy(data.GetPointData().GetScalars()).reshape(dimensions[::-1]).copy()
+    matrix = vtk.vtkMatrix4x4()
+    node.GetIJKToRASMatrix(matrix)
+    ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    return Image(array, Geometry.from_ijk_to_ras(ras, dimensions), node.GetName())
+
+
+def add_segmentation(session: SceneSession, labels: Image, schema: LabelSchema, name: str, reference_volume=None,
+                     attributes: dict | None = None, parent_folder=None, closed_surface: bool = False):
+    """A segmentation node with one segment per label value present (names and colours from the schema)."""
+    node = session.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
+    node.CreateDefaultDisplayNodes()
+    temporary = add_volume(session, labels.with_array(labels.array.astype(np.int16)), f"{name} labels",
+                           label_map=True)
+    if reference_volume is not None:
+        node.SetReferenceImageGeometryParameterFromVolumeNode(reference_volume)
+    segmentation = node.GetSegmentation()
+    for value in sorted(int(v) for v in np.unique(labels.array) if v != 0):
+        label_name = schema.labels.get(value, f"label {value}")
+        segment_id = segmentation.AddEmptySegment(label_name.replace(" ", "_"), label_name, schema.colors.get(value, (0.5, 0.5, 0.5)))
+        single = labels.with_array((labels.array == value).astype(np.uint8))
+        mask_node = add_volume(session, single, f"{name} {label_name}", label_map=True)
+        ids = vtk.vtkStringArray()
+        ids.InsertNextValue(segment_id)
+        session.logics["Segmentations"].ImportLabelmapToSegmentationNode(mask_node, node, ids)
+        session.scene.RemoveNode(mask_node)
+        segmentation.GetSegment(segment_id).SetTag("SynthTrust.LabelValue", str(value))
+    session.scene.RemoveNode(temporary)
+    if closed_surface:
+        node.CreateClosedSurfaceRepresentation()
+    set_attributes(node, {"schema": schema.name, **(attributes or {})})
+    _place(session, node, parent_folder)
+    return node
+
+
+def labels_from_segmentation(session: SceneSession, node, schema: LabelSchema, reference_volume) -> Image:
+    """Back to a label map on the reference volume's grid (each segment's label value from its tag or name)."""
+    reference = image_from_volume(reference_volume)
+    result = np.zeros(reference.array.shape, np.uint8)
+    segmentation = node.GetSegmentation()
+    by_name = {name: value for value, name in schema.labels.items()}
+    for index in range(segmentation.GetNumberOfSegments()):
+        segment_id = segmentation.GetNthSegmentID(index)
+        segment = segmentation.GetSegment(segment_id)
+        tag = vtk.mutable("")
+        value = int(str(tag)) if segment.GetTag("SynthTrust.LabelValue", tag) else by_name[segment.GetName()]
+        exported = session.scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "export")
+        ids = vtk.vtkStringArray()
+        ids.InsertNextValue(segment_id)
+        session.logics["Segmentations"].ExportSegmentsToLabelmapNode(node, ids, exported, reference_volume)
+        mask = image_from_volume(exported).array > 0
+        session.scene.RemoveNode(exported)
+        result[mask] = value
+    return reference.with_array(result, name=node.GetName())
+
+
+def add_table(session: SceneSession, rows: list[dict], name: str, column_descriptions: dict | None = None,
+              attributes: dict | None = None, parent_folder=None):
+    """A table node: numeric columns as doubles, everything else as strings; descriptions become tooltips."""
+    node = session.scene.AddNewNodeByClass("vtkMRMLTableNode", name)
+    table = node.GetTable()
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    numeric = {c: all(isinstance(r.get(c), (int, float, np.number)) and not isinstance(r.get(c), bool)
+                      for r in rows if c in r) for c in columns}
+    for column in columns:
+        array = vtk.vtkDoubleArray() if numeric[column] else vtk.vtkStringArray()
+        array.SetName(column)
+        array.SetNumberOfValues(len(rows))
+        for index, row in enumerate(rows):
+            value = row.get(column, float("nan") if numeric[column] else "")
+            array.SetValue(index, float(value) if numeric[column] else str(value))
+        table.AddColumn(array)
+    for column, description in (column_descriptions or {}).items():
+        if column in columns:
+            node.SetColumnDescription(column, description)
+    set_attributes(node, attributes)
+    node.Modified()
+    _place(session, node, parent_folder)
+    return node
+
+
+def table_rows(node) -> list[dict]:
+    table = node.GetTable()
+    rows = []
+    for index in range(table.GetNumberOfRows()):
+        row = {}
+        for column in range(table.GetNumberOfColumns()):
+            array = table.GetColumn(column)
+            value = array.GetValue(index)
+            row[array.GetName()] = float(value) if isinstance(array, vtk.vtkDoubleArray) else str(value)
+        rows.append(row)
+    return rows
+
+
+def add_plot(session: SceneSession, table_node, x_column: str, y_columns: list[str], title: str,
+             kind: str = "scatter", parent_folder=None):
+    """A plot chart with one series per y column, drawn from ``table_node``."""
+    chart = session.scene.AddNewNodeByClass("vtkMRMLPlotChartNode", title)
+    chart.SetTitle(title)
+    chart.SetXAxisTitle(x_column)
+    for column in y_columns:
+        series = session.scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", f"{title}: {column}")
+        series.SetAndObserveTableNodeID(table_node.GetID())
+        series.SetXColumnName(x_column)
+        series.SetYColumnName(column)
+        series.SetPlotType(slicer.vtkMRMLPlotSeriesNode.PlotTypeBar if kind == "bar"
+                           else slicer.vtkMRMLPlotSeriesNode.PlotTypeScatter)
+        chart.AddAndObservePlotSeriesNodeID(series.GetID())
+        _place(session, series, parent_folder)
+    _place(session, chart, parent_folder)
+    return chart
+
+
+def create_run_folder(session: SceneSession, name: str, attributes: dict | None = None) -> int:
+    """A subject-hierarchy folder grouping one run's nodes; its attributes hold the run's provenance."""
+    hierarchy = session.subject_hierarchy()
+    item = hierarchy.CreateFolderItem(hierarchy.GetSceneItemID(), name)
+    for key, value in (attributes or {}).items():
+        hierarchy.SetItemAttribute(item, ATTRIBUTE_PREFIX + key,
+                                   value if isinstance(value, str) else json.dumps(value, default=str))
+    return item
