@@ -1,0 +1,73 @@
+"""Trust factors T1-T5 on hand-computed tables, bootstrap intervals, and the per-edit audits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthtrust.trust import DiceTable, compute_trust, conditioning_fidelity, hallucination, off_target_change
+
+REAL = DiceTable.from_scores({"a": {"WT": 0.9, "TC": 0.8}, "b": {"WT": 0.8, "TC": 0.6}})
+SYNTHETIC = DiceTable.from_scores({"a": {"WT": 0.85, "TC": 0.7}, "b": {"WT": 0.75, "TC": 0.7},
+                                   "c": {"WT": 0.8, "TC": 0.65}})
+
+
+def test_trust_factors_match_their_formulas_on_a_small_table():
+    report = compute_trust(REAL, SYNTHETIC, n_bootstrap=200, seed=0)
+    assert report.get("T1", test_set="synthetic").value == pytest.approx(4.45 / 6)
+    assert report.get("T3", "WT").value == pytest.approx(1 - abs(0.85 - 0.80))
+    assert report.get("T4", "TC").value == pytest.approx(0.70 - 0.6833333, abs=1e-6)
+    assert report.get("T5", "TC", "real").value == pytest.approx(0.1)
+    means = np.array([0.85, 0.70])
+    assert report.get("T2", test_set="real").value == pytest.approx(1 - means.std() / means.mean())
+
+
+def test_every_trust_value_carries_its_formula_and_an_interval_around_it():
+    report = compute_trust(REAL, SYNTHETIC, n_bootstrap=300, seed=1)
+    for value in report.values:
+        assert value.formula.startswith(value.factor)
+        assert value.ci_low <= value.value + 1e-9 and value.value - 1e-9 <= value.ci_high
+    assert "2502.02076" in report.to_dict()["source"]
+
+
+def test_without_a_real_test_set_t3_and_t4_are_reported_as_undefined():
+    report = compute_trust(None, SYNTHETIC, n_bootstrap=50)
+    assert {v.factor for v in report.values} == {"T1", "T2", "T5"}
+    assert "real" in report.undefined[0]
+
+
+def test_bootstrap_is_reproducible_with_a_seed():
+    first = compute_trust(REAL, SYNTHETIC, n_bootstrap=100, seed=5).rows()
+    assert first == compute_trust(REAL, SYNTHETIC, n_bootstrap=100, seed=5).rows()
+
+
+def test_fidelity_passes_at_the_threshold_and_fails_below():
+    intended = np.zeros((4, 4, 4), bool)
+    intended[:2] = True
+    assert conditioning_fidelity(intended, intended)["passed"]
+    half = np.zeros_like(intended)
+    half[:1] = True
+    result = conditioning_fidelity(intended, half, threshold=0.7)
+    assert result["dice"] == pytest.approx(2 * 16 / 48) and not result["passed"]
+
+
+def test_hallucination_counts_only_lesion_beyond_the_margin_in_millilitres():
+    intended = np.zeros((20, 20, 20), bool)
+    intended[5:10, 5:10, 5:10] = True
+    predicted = intended.copy()
+    predicted[10, 5:10, 5:10] = True  # adjacent, within 2 mm
+    predicted[18, 18, 18] = True  # far away
+    result = hallucination(intended, predicted, (2.0, 1.0, 1.0), margin_mm=2.0)
+    assert result["voxels"] == 1 and result["volume_ml"] == pytest.approx(0.002)
+
+
+def test_off_target_change_counts_voxels_changed_outside_the_edit_region():
+    original = np.zeros((2, 4, 4, 4), np.float32)
+    synthetic = original.copy()
+    region = np.zeros((4, 4, 4), bool)
+    region[1, 1, 1] = True
+    synthetic[:, 1, 1, 1] = 5.0
+    assert off_target_change(original, synthetic, region)["voxels_changed"] == 0
+    synthetic[1, 0, 0, 0] = 1.0
+    result = off_target_change(original, synthetic, region)
+    assert result["voxels_changed"] == 1 and result["max_abs_change"] == 1.0

@@ -1,0 +1,130 @@
+"""Segmentation metrics: hand-computed values, the empty-mask policy, properties, and MONAI agreement."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import ndimage
+
+from synthtrust.labels.schema import brats_schema
+from synthtrust.metrics import BRATS_POLICY, UNDEFINED_POLICY, evaluate_labels, evaluate_masks
+
+
+def cube(shape, start, size):
+    mask = np.zeros(shape, bool)
+    mask[tuple(slice(s, s + size) for s in start)] = True
+    return mask
+
+
+def blob(rng, shape, center, radius):
+    z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
+    noise = ndimage.gaussian_filter(rng.standard_normal(shape), 2) * radius * 3
+    return ((z - center[0]) ** 2 + (y - center[1]) ** 2 + (x - center[2]) ** 2 + noise) < radius**2
+
+
+def test_dice_and_volumes_of_two_shifted_cubes_match_hand_computation():
+    reference = cube((10, 10, 10), (2, 2, 2), 4)
+    prediction = cube((10, 10, 10), (2, 2, 3), 4)
+    metrics = evaluate_masks(reference, prediction, (2.0, 1.0, 1.0))
+    assert metrics.dice == pytest.approx(2 * 48 / 128)
+    assert metrics.reference_volume_ml == pytest.approx(64 * 2 / 1000)
+    assert metrics.volume_difference_ml == 0.0
+    assert (metrics.detected_tp, metrics.detected_fn, metrics.detected_fp) == (1, 0, 0)
+
+
+def test_distances_are_in_millimetres_with_anisotropic_spacing():
+    reference = cube((12, 12, 12), (2, 4, 4), 4)
+    prediction = cube((12, 12, 12), (4, 4, 4), 4)  # moved 2 voxels along z, 3 mm each
+    metrics = evaluate_masks(reference, prediction, (3.0, 1.0, 1.0))
+    assert metrics.hd95 == pytest.approx(6.0)
+
+
+def test_dice_is_one_and_distances_zero_when_both_masks_are_empty_under_brats_policy():
+    empty = np.zeros((5, 5, 5), bool)
+    metrics = evaluate_masks(empty, empty, (1, 1, 1))
+    assert (metrics.dice, metrics.hd95, metrics.surface_dice, metrics.empty) == (1.0, 0.0, 1.0, "both")
+
+
+def test_a_missed_lesion_scores_zero_dice_and_the_worst_distance():
+    reference = cube((8, 8, 8), (2, 2, 2), 3)
+    metrics = evaluate_masks(reference, np.zeros_like(reference), (1, 1, 1))
+    assert metrics.dice == 0.0 and metrics.hd95 == pytest.approx(373.13)
+    assert metrics.detected_fn == 1 and metrics.empty == "prediction"
+
+
+def test_the_undefined_policy_reports_nan_where_a_metric_is_undefined():
+    empty = np.zeros((5, 5, 5), bool)
+    metrics = evaluate_masks(empty, empty, (1, 1, 1), policy=UNDEFINED_POLICY)
+    assert np.isnan(metrics.dice) and np.isnan(metrics.hd95)
+
+
+def test_lesion_detection_counts_separate_components():
+    reference = cube((20, 20, 20), (2, 2, 2), 3) | cube((20, 20, 20), (12, 12, 12), 3)
+    prediction = cube((20, 20, 20), (2, 2, 2), 3) | cube((20, 20, 20), (2, 12, 2), 3)
+    metrics = evaluate_masks(reference, prediction, (1, 1, 1))
+    assert (metrics.detected_tp, metrics.detected_fn, metrics.detected_fp) == (1, 1, 1)
+    assert metrics.lesion_f1 == pytest.approx(0.5)
+
+
+def test_every_evaluation_states_its_empty_mask_policy_and_units():
+    labels = np.zeros((6, 6, 6), np.uint8)
+    labels[1:4, 1:4, 1:4] = 2
+    result = evaluate_labels(labels, labels, brats_schema(), (1, 1, 1)).to_dict()
+    assert result["empty_policy"]["name"] == "brats" and "BraTS convention" in result["empty_policy"]["description"]
+    assert result["units"]["hd95"] == "mm"
+    assert set(result["regions"]) == {"NCR", "ED", "ET", "TC", "WT"}
+    assert result["regions"]["ET"]["empty"] == "both" and result["regions"]["ET"]["dice"] == 1.0
+
+
+masks = st.integers(0, 2**31 - 1).map(lambda seed: np.random.default_rng(seed).random((6, 7, 5)) > 0.6)
+spacings = st.tuples(*[st.sampled_from([0.5, 1.0, 2.5])] * 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(masks, masks, spacings)
+def test_metrics_are_bounded_and_symmetric(reference, prediction, spacing):
+    forward = evaluate_masks(reference, prediction, spacing)
+    backward = evaluate_masks(prediction, reference, spacing)
+    assert 0.0 <= forward.dice <= 1.0 and 0.0 <= forward.surface_dice <= 1.0 and forward.hd95 >= 0.0
+    for name in ("dice", "hd95", "mean_surface_distance", "surface_dice"):
+        assert getattr(forward, name) == pytest.approx(getattr(backward, name), abs=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(masks, spacings)
+def test_a_mask_compared_with_itself_is_perfect(mask, spacing):
+    metrics = evaluate_masks(mask, mask, spacing)
+    if mask.any():
+        assert (metrics.dice, metrics.hd95, metrics.mean_surface_distance, metrics.surface_dice) == (1.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_values_equal_monai_to_one_in_a_million(seed):
+    torch = pytest.importorskip("torch")
+    from monai.metrics import DiceMetric, HausdorffDistanceMetric, SurfaceDiceMetric, SurfaceDistanceMetric
+
+    rng = np.random.default_rng(seed)
+    shape, spacing, tolerance = (30, 40, 36), (2.5, 0.9, 0.8), 1.5
+    reference = blob(rng, shape, (15, 20, 18), 8 + seed)
+    prediction = blob(rng, shape, (16, 19, 20), 7 + seed)
+    ours = evaluate_masks(reference, prediction, spacing, tolerance_mm=tolerance)
+    y, y_pred = (torch.tensor(m[None, None]).float() for m in (reference, prediction))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = {
+            "dice": DiceMetric(include_background=True, ignore_empty=False)(y_pred, y).item(),
+            "hd95": HausdorffDistanceMetric(percentile=95)(y_pred, y, spacing=spacing).item(),
+            "mean_surface_distance": SurfaceDistanceMetric(symmetric=True)(y_pred, y, spacing=spacing).item(),
+            "surface_dice": SurfaceDiceMetric(class_thresholds=[tolerance], include_background=True)(
+                y_pred, y, spacing=spacing).item(),
+        }
+    for name, value in expected.items():
+        assert getattr(ours, name) == pytest.approx(value, abs=1e-6), name
+
+
+def test_policy_text_is_the_brats_convention_by_default():
+    assert BRATS_POLICY.distance_one_empty == 373.13
