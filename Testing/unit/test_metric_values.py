@@ -117,8 +117,8 @@ def test_values_equal_monai_to_one_in_a_million(seed):
         warnings.simplefilter("ignore")
         expected = {
             "dice": DiceMetric(include_background=True, ignore_empty=False)(y_pred, y).item(),
-            "hd95": HausdorffDistanceMetric(percentile=95)(y_pred, y, spacing=spacing).item(),
-            "mean_surface_distance": SurfaceDistanceMetric(symmetric=True)(y_pred, y, spacing=spacing).item(),
+            "hd95": HausdorffDistanceMetric(include_background=True, percentile=95)(y_pred, y, spacing=spacing).item(),
+            "mean_surface_distance": SurfaceDistanceMetric(include_background=True, symmetric=True)(y_pred, y, spacing=spacing).item(),
             "surface_dice": SurfaceDiceMetric(class_thresholds=[tolerance], include_background=True)(
                 y_pred, y, spacing=spacing).item(),
         }
