@@ -15,7 +15,6 @@ import torch
 from scipy import ndimage
 
 from synthtrust.labels.schema import brats_schema
-from synthtrust.metrics import evaluate_masks
 
 SHAPE = (155, 240, 240)
 SPACING = (1.0, 1.0, 1.0)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file
 
+from conftest import shared_file
 from synthtrust.imaging.io import load_channels, load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.metrics import evaluate_labels

@@ -138,3 +138,12 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, rng, monkeypatch):
     with pytest.raises(RuntimeError):
         io.save_image(make_image(rng), tmp_path / "out.nii.gz")
     assert os.listdir(tmp_path) == []
+
+
+def test_written_files_get_ordinary_permissions_not_private_ones(tmp_path, rng):
+    umask = os.umask(0o022)
+    try:
+        path = io.save_image(make_image(rng), tmp_path / "image.nii.gz")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -10,7 +10,6 @@ import pytest
 scene = pytest.importorskip("synthtrust.scene", reason="slicer-core is not installed")
 
 from conftest import shared_file  # noqa: E402
-
 from synthtrust.imaging.image import Image  # noqa: E402
 from synthtrust.imaging.io import load_image  # noqa: E402
 from synthtrust.labels.schema import EMIDEC, brats_schema  # noqa: E402

@@ -9,7 +9,7 @@ from synthtrust.imaging.image import require_same_grid
 from synthtrust.imaging.io import load_image
 from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
-from synthtrust.provenance import make_record, provenance_path, write_json
+from synthtrust.provenance import make_record, write_json
 
 
 def add_parser(subparsers) -> None:

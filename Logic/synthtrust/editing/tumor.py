@@ -12,7 +12,12 @@ import numpy as np
 
 from synthtrust.editing.brain_mask import derive_brain_mask
 from synthtrust.editing.edit import Edit
-from synthtrust.editing.geometry import box_around, evaluate_border_field, physical_coordinates, sample_border_field
+from synthtrust.editing.geometry import (
+    box_around,
+    evaluate_border_field,
+    physical_coordinates,
+    sample_border_field,
+)
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Geometry, Image, require_same_grid
 from synthtrust.labels.schema import LabelSchema, brats_schema

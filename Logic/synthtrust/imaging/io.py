@@ -173,6 +173,10 @@ def atomic_path(destination: str | os.PathLike):
     suffix = "".join(destination.suffixes) or ".tmp"
     handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent)
     os.close(handle)
+    # mkstemp makes a private (0600) file; outputs get the permissions any new file would get.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
     try:
         yield Path(temporary)
         os.replace(temporary, destination)

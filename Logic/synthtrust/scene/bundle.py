@@ -17,6 +17,9 @@ def save_bundle(session: SceneSession, path: str | os.PathLike) -> Path:
     work = Path(tempfile.mkdtemp(prefix="synthtrust-mrb-"))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mrb", dir=path.parent)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
     try:
         bundle = work / path.stem
         bundle.mkdir()
