@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
                     "irregular seeded border, clipped to the brain.",
     )
     tumor.add_argument("--image", required=True, type=Path, help="the brain image the tumour goes into")
-    tumor.add_argument("--center", required=True, type=float_triple, help="tumour centre X,Y,Z")
+    tumor.add_argument("--center", required=True, type=float_triple, help="tumour centre X,Y,Z; write --center=X,Y,Z when X is negative")
     add_coordinates_option(tumor)
     tumor.add_argument("--size", required=True, type=float_triple,
                        help="diameter of the tumour core (ET outer border) in mm, one value or X,Y,Z")
