@@ -149,3 +149,16 @@ def test_synthesis_refuses_an_empty_or_all_foreground_lesion(tmp_path, capsys, l
                             write(tmp_path / "lesion.nii.gz", lesion), "--out", out)
     assert code == 2 and len(message.splitlines()) == 1 and "Traceback" not in message
     assert not out.exists() and not list(tmp_path.glob(".synthetic*"))
+
+
+def test_synthesis_refuses_a_lesion_on_another_grid_unless_asked_to_resample(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    image = write(tmp_path / "t1.nii.gz", (rng.random((12, 14, 16)) * 100).astype(np.float32))
+    lesion = np.zeros((6, 7, 8), np.uint8)
+    lesion[2:4, 2:5, 3:6] = 2
+    coarse = write(tmp_path / "lesion.nii.gz", lesion, spacing=(2.0, 2.0, 2.0))
+    out = tmp_path / "synthetic"
+    code, message = run_cli(capsys, "synthesize", "--image", image, "--lesion", coarse, "--out", out)
+    assert code == 2 and "--resample" in message and not out.exists()
+    code, _ = run_cli(capsys, "synthesize", "--image", image, "--lesion", coarse, "--out", out, "--resample")
+    assert code == 0 and (out / "variant_0_0.nii.gz").exists() and (out / "synthesis.json").exists()

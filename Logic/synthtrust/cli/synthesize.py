@@ -11,6 +11,7 @@ from pathlib import Path
 from synthtrust.cli.common import name_list
 from synthtrust.errors import InputError
 from synthtrust.imaging.io import load_channels, load_image, save_image
+from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
 from synthtrust.provenance import make_record, write_json
 
@@ -34,6 +35,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", type=int, default=1, help="number of variants (seeds seed..seed+K-1)")
+    parser.add_argument("--resample", action="store_true",
+                        help="resample the lesion onto the image grid (nearest neighbour) when the grids differ, "
+                             "instead of refusing")
     parser.set_defaults(run=run)
 
 
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     schema = get_schema(args.schema)
     channels = load_channels(args.image)
     lesion = load_image(args.lesion, "lesion")
+    if args.resample and not lesion.geometry.matches(channels[0].geometry):
+        lesion = resample_to(lesion, channels[0].geometry, is_label=True)
     modalities = args.modalities or (["lge"] if schema.name == "emidec" else ["t1"]) * len(channels)
     if len(modalities) != len(channels):
         raise InputError(f"{len(channels)} images but {len(modalities)} modalities ({','.join(modalities)}); "

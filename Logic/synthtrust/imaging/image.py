@@ -161,7 +161,7 @@ def require_same_grid(reference: Image, other: Image, what: str = "mask") -> Non
         raise InputError(
             f"{what} '{other.name}' ({other.geometry.describe()}) is not on the grid of image "
             f"'{reference.name}' ({reference.geometry.describe()}); resample it onto the image grid first "
-            "(the CLI does this with --resample)"
+            "(pass --resample to evaluate or synthesize, or use Resample Image (BRAINS) in 3D Slicer)"
         )
 
 
