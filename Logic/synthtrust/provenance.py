@@ -48,7 +48,7 @@ def provenance_path(output: str | os.PathLike) -> Path:
     """``labels.nii.gz`` -> ``labels.provenance.json`` in the same folder."""
     output = Path(output)
     stem = output.name
-    for suffix in (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".json", ".mrb"):
+    for suffix in (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".json", ".mrb", ".csv"):
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
             break

@@ -19,9 +19,11 @@ COMMAND_MODULES = (
     "synthtrust.cli.demo",
     "synthtrust.cli.place",
     "synthtrust.cli.synthesize",
+    "synthtrust.cli.sweep",
     "synthtrust.cli.segment",
     "synthtrust.cli.evaluate",
     "synthtrust.cli.train_segmenter",
+    "synthtrust.cli.train_generator",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,8 +15,7 @@ from synthtrust.imaging.io import load_channels, load_image, save_image
 from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
 from synthtrust.provenance import make_record, write_json
-
-ENGINES = ("template",)
+from synthtrust.synthesis.engines import ENGINE_DESCRIPTIONS, ENGINE_NAMES
 
 
 def add_parser(subparsers) -> None:
@@ -24,7 +24,8 @@ def add_parser(subparsers) -> None:
         description="Write the lesion's appearance into a copy of the image, inside the lesion only. --out is a "
                     "folder: it receives variant_<k>_<c>.nii.gz (variant k, input channel c) and synthesis.json.",
     )
-    parser.add_argument("--engine", choices=ENGINES, default="template")
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default="template",
+                        help="; ".join(f"{k}: {v}" for k, v in ENGINE_DESCRIPTIONS.items()))
     parser.add_argument("--image", required=True, action="append", type=Path,
                         help="an input channel; repeat for several (e.g. FLAIR then T1c)")
     parser.add_argument("--modalities", type=name_list,
@@ -35,27 +36,72 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", type=int, default=1, help="number of variants (seeds seed..seed+K-1)")
+    parser.add_argument("--anatomy", type=Path,
+                        help="anatomy mask (brain, or myocardium) on the image grid; default: the image foreground "
+                             "(brain) or the myocardium labels of --lesion (heart)")
+    learned = parser.add_argument_group("learned engines (inpaint, conditional)")
+    learned.add_argument("--model", type=Path, help="generator weights (with <name>.json beside) or a MONAI bundle "
+                                                   "folder; default: the shipped generator for the task and channels")
+    learned.add_argument("--steps", type=int, default=25, help="sampling steps (default 25)")
+    learned.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
+    learned.add_argument("--guidance", type=float, default=0.0,
+                         help="segmenter-guidance weight (0 = off; try 1-3)")
+    learned.add_argument("--guidance-steps", default="0,0.5", type=lambda t: tuple(float(v) for v in t.split(",")),
+                         help="share of the steps that are guided, as start,end (default 0,0.5: the first half)")
+    learned.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    learned.add_argument("--precision", choices=("float32", "bfloat16", "float16"), default="float32",
+                         help="network precision on CUDA (autocast); the CPU always uses float32")
+    learned.add_argument("--threads", type=int, help="torch CPU threads")
+    learned.add_argument("--whole-image", action="store_true",
+                         help="conditional engine: generate the whole image, not a region around the lesion")
+    quality = parser.add_argument_group("quality filter (any engine)")
+    quality.add_argument("--quality-threshold", type=float,
+                         help="keep candidates whose segmented lesion matches the intended one with Dice >= T "
+                              "(default 0.6 when --candidates > 1)")
+    quality.add_argument("--candidates", type=int, default=1, help="candidates per variant for the filter (K)")
+    quality.add_argument("--segmenter", type=Path,
+                         help="segmenter for guidance and the filter (default: the shipped one for the channels)")
     parser.add_argument("--resample", action="store_true",
                         help="resample the lesion onto the image grid (nearest neighbour) when the grids differ, "
                              "instead of refusing")
     parser.set_defaults(run=run)
 
 
+def _progress(step: int, total: int, message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
-    from synthtrust.synthesis.template import TemplateSynthesizer
+    from synthtrust.synthesis.diffusion.engine import SCHEMA_TASKS
+    from synthtrust.synthesis.engines import make_synthesizer
 
     schema = get_schema(args.schema)
     channels = load_channels(args.image)
     lesion = load_image(args.lesion, "lesion")
     if args.resample and not lesion.geometry.matches(channels[0].geometry):
         lesion = resample_to(lesion, channels[0].geometry, is_label=True)
+    anatomy = load_image(args.anatomy, "anatomy") if args.anatomy else None
+    if anatomy is not None and args.resample and not anatomy.geometry.matches(channels[0].geometry):
+        anatomy = resample_to(anatomy, channels[0].geometry, is_label=True)
     modalities = args.modalities or (["lge"] if schema.name == "emidec" else ["t1"]) * len(channels)
     if len(modalities) != len(channels):
         raise InputError(f"{len(channels)} images but {len(modalities)} modalities ({','.join(modalities)}); "
                          "give one modality per --image")
     if args.variants < 1:
         raise InputError(f"--variants {args.variants} must be at least 1")
-    synthesizer = TemplateSynthesizer()
+    segmenter = None
+    if args.segmenter:
+        from synthtrust.segmentation.loading import load_segmenter
+
+        segmenter = load_segmenter(args.segmenter, args.device)
+    synthesizer = make_synthesizer(
+        args.engine, task=SCHEMA_TASKS.get(schema.name), channels=modalities, model=args.model,
+        device=args.device, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance,
+        guidance_steps=args.guidance_steps, precision=args.precision, threads=args.threads,
+        whole_image=args.whole_image, quality_threshold=args.quality_threshold, candidates=args.candidates,
+        segmenter=segmenter)
+    # Refuse bad input (lesion, model, anatomy, region size) before printing progress or writing anything.
+    synthesizer.prepare(channels, lesion, schema, modalities, anatomy)
     # Build the whole result in a scratch folder first: a failure or Ctrl-C leaves --out untouched.
     args.out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
@@ -63,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         variants = []
         for k in range(args.variants):
             started = time.perf_counter()
-            result = synthesizer.synthesize(channels, lesion, schema, modalities, seed=args.seed + k)
+            print(f"variant {k + 1}/{args.variants} ({args.engine}, seed {args.seed + k})", file=sys.stderr, flush=True)
+            result = synthesizer.synthesize(channels, lesion, schema, modalities, seed=args.seed + k,
+                                            progress=_progress, anatomy=anatomy)
             files = []
             for c, channel in enumerate(result.channels):
                 path = scratch / f"variant_{k}_{c}.nii.gz"
@@ -74,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
         record = make_record("synthesize",
                              inputs={**{f"image_{c}": p for c, p in enumerate(args.image)}, "lesion": args.lesion},
                              parameters={"engine": args.engine, "schema": schema.name, "modalities": modalities,
-                                         "seed": args.seed, "variants": args.variants},
+                                         "seed": args.seed, "variants": args.variants, "steps": args.steps,
+                                         "scheduler": args.scheduler, "guidance": args.guidance,
+                                         "guidance_steps": list(args.guidance_steps), "device": args.device,
+                                         "quality_threshold": args.quality_threshold, "candidates": args.candidates,
+                                         "model": str(args.model) if args.model else "default"},
                              outputs={"folder": args.out}, variants=variants)
         write_json(record, scratch / "synthesis.json")
         if args.out.exists():

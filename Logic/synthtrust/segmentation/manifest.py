@@ -42,6 +42,8 @@ class ModelEntry:
     cpu_seconds: float | None = None
     memory: dict = field(default_factory=dict)
     version: str = ""
+    kind: str = "segmenter"  # or "generator" (a diffusion model of the synthesis engines)
+    engines: list[str] = field(default_factory=list)  # generators: the engines it serves
 
     @property
     def weights_path(self) -> Path:
@@ -104,7 +106,7 @@ def resolve_default_model(task: str, channels: list[str], manifest: str | os.Pat
     if task not in TASK_SCHEMAS:
         raise InputError(f"task {task!r} is unknown; use one of {', '.join(TASK_SCHEMAS)}")
     wanted = sorted(canonical_channel(c) for c in channels)
-    entries = [e for e in read_manifest(manifest) if e.task == task]
+    entries = [e for e in read_manifest(manifest) if e.task == task and e.kind == "segmenter"]
     for entry in entries:
         if sorted(entry.channels) == wanted:
             return entry

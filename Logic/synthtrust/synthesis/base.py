@@ -1,4 +1,5 @@
-"""The synthesizer interface every engine implements (template now; diffusion engines behind it later).
+"""The synthesizer interface every engine implements (template, and the diffusion engines inpaint and
+conditional; ``engines.make_synthesizer`` builds one by name).
 
 ``synthesize`` takes the input channels, the intended lesion (a label map on their grid) and a seed, and
 returns new images: the inputs are never modified. Shared validation lives here so every engine refuses
@@ -32,9 +33,15 @@ class SynthesisResult:
 class Synthesizer(Protocol):
     name: str
 
+    def prepare(self, channels: list[Image], lesion: Image, schema: LabelSchema, modalities: list[str],
+                anatomy: Image | None = None) -> object:
+        """Refuse bad input and load what the engine needs, before any work starts (no output)."""
+        ...
+
     def synthesize(self, channels: list[Image], lesion: Image, schema: LabelSchema, modalities: list[str],
                    seed: int = 0, progress: ProgressCallback | None = None,
-                   should_cancel: Callable[[], bool] | None = None) -> SynthesisResult: ...
+                   should_cancel: Callable[[], bool] | None = None,
+                   anatomy: Image | None = None) -> SynthesisResult: ...
 
 
 def validate_synthesis_inputs(channels: list[Image], lesion: Image, schema: LabelSchema,

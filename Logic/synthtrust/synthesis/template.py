@@ -51,8 +51,13 @@ class TemplateSynthesizer:
         self.texture_strength = texture_strength
         self.context_mm = context_mm
 
+    def prepare(self, channels: list[Image], lesion: Image, schema: LabelSchema, modalities: list[str],
+                anatomy: Image | None = None) -> np.ndarray:
+        return validate_synthesis_inputs(channels, lesion, schema, modalities)
+
     def synthesize(self, channels: list[Image], lesion: Image, schema: LabelSchema, modalities: list[str],
-                   seed: int = 0, progress=None, should_cancel=None) -> SynthesisResult:
+                   seed: int = 0, progress=None, should_cancel=None, anatomy: Image | None = None) -> SynthesisResult:
+        """``anatomy`` is accepted for a uniform interface and unused: the template estimates tissue itself."""
         started = time.perf_counter()
         region = validate_synthesis_inputs(channels, lesion, schema, modalities)
         spacing = np.asarray(lesion.spacing_zyx)

@@ -18,6 +18,8 @@ import torch
 from synthtrust.errors import CancelledError, InputError
 
 ProgressCallback = Callable[["StepProgress"], None]
+# Guidance: (noisy image x_t, predicted noise, timestep, cumulative alpha at t) -> corrected noise.
+GuidanceFunction = Callable[[torch.Tensor, torch.Tensor, int, float], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class SamplingRequest:
     condition: torch.Tensor | None = None  # channels concatenated to the noisy image (mask conditioning)
     known: torch.Tensor | None = None  # inpainting: the image whose known region is kept
     generate_mask: torch.Tensor | None = None  # inpainting: 1 where to generate, 0 where to keep `known`
+    guidance: GuidanceFunction | None = None
+    guidance_steps: tuple[float, float] = (0.0, 0.5)  # share of the steps (from the first) that are guided
+    precision: str = "float32"  # or "bfloat16" / "float16": autocast of the network on CUDA only
 
     def validate(self) -> None:
         if self.steps < 1:
@@ -54,6 +59,12 @@ class SamplingRequest:
             raise InputError("inpainting needs both the known image and the generation mask")
         if self.known is not None and tuple(self.known.shape) != tuple(self.shape):
             raise InputError(f"known image shape {tuple(self.known.shape)} differs from the sample shape {self.shape}")
+        low, high = self.guidance_steps
+        if not 0.0 <= low <= high <= 1.0:
+            raise InputError(f"guidance steps {self.guidance_steps} must satisfy 0 <= start <= end <= 1 (shares of "
+                             "the sampling steps)")
+        if self.precision not in ("float32", "bfloat16", "float16"):
+            raise InputError(f"precision {self.precision!r} is unknown; use float32, bfloat16 or float16")
         if self.condition is not None and tuple(self.condition.shape[2:]) != tuple(self.shape[2:]):
             raise InputError(f"condition spatial shape {tuple(self.condition.shape[2:])} differs from the sample's "
                              f"{tuple(self.shape[2:])}")
@@ -77,21 +88,34 @@ def sample(network: torch.nn.Module, scheduler, request: SamplingRequest, device
     request.validate()
     device = torch.device(device)
     generator = torch.Generator(device=device).manual_seed(int(request.seed))
+    if request.steps > scheduler.num_train_timesteps:
+        raise InputError(f"{request.steps} sampling steps exceed the {scheduler.num_train_timesteps} timesteps the "
+                         f"generator was trained with; use --steps {scheduler.num_train_timesteps} or fewer")
     scheduler.set_timesteps(request.steps, device=device)
     image = torch.randn(request.shape, generator=generator, device=device)
     condition = request.condition.to(device) if request.condition is not None else None
     known = request.known.to(device) if request.known is not None else None
     keep = (1.0 - request.generate_mask.to(device).float()) if request.generate_mask is not None else None
     timesteps = [int(t) for t in scheduler.timesteps]
+    guided = range(int(round(request.guidance_steps[0] * len(timesteps))),
+                   int(round(request.guidance_steps[1] * len(timesteps))))
+    autocast = device.type == "cuda" and request.precision != "float32"
     started = time.perf_counter()
     network.eval()
-    with torch.inference_mode():
+    # no_grad rather than inference_mode: guidance differentiates a segmenter inside the loop.
+    with torch.no_grad():
         for index, timestep in enumerate(timesteps):
             if should_cancel is not None and should_cancel():
                 raise CancelledError(f"sampling cancelled at step {index + 1}/{len(timesteps)}; nothing was written")
             model_input = image if condition is None else torch.cat([image, condition], dim=1)
             t = torch.full((request.shape[0],), timestep, device=device, dtype=torch.long)
-            image = _step(scheduler, network(model_input, timesteps=t), timestep, image, request.eta, generator)
+            with torch.autocast(device.type, dtype=getattr(torch, request.precision), enabled=autocast):
+                noise_estimate = network(model_input, timesteps=t).float()
+            if request.guidance is not None and index in guided:
+                alpha_bar = float(scheduler.alphas_cumprod[timestep])
+                with torch.enable_grad():
+                    noise_estimate = request.guidance(image, noise_estimate, timestep, alpha_bar)
+            image = _step(scheduler, noise_estimate, timestep, image, request.eta, generator)
             if known is not None:
                 following = timesteps[index + 1] if index + 1 < len(timesteps) else None
                 if following is None:

@@ -1,0 +1,47 @@
+"""Before sampling: how much memory a region needs, and which device can hold it.
+
+The estimate counts the activations the denoising UNet keeps alive at once (a few feature maps per
+level, each channels x voxels x 4 bytes) plus the sampler's own tensors. It was checked against peak
+RSS on the CPU (docs/performance.md); it errs on the high side so that CUDA rarely runs out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from synthtrust.errors import InputError
+from synthtrust.imaging.io import available_memory_bytes
+
+FEATURE_MAPS_PER_LEVEL = 6  # input, two convolutions, normalisation, skip connection, upsampled copy
+SAMPLER_TENSORS = 8  # noisy image, known image, noise, condition channels, guidance copies
+
+
+def estimate_sampling_bytes(config, shape: tuple[int, ...]) -> int:
+    """Peak bytes to sample a batch of ``shape`` = (batch, channels, *spatial) with ``config``'s network."""
+    batch, channels = shape[0], shape[1]
+    voxels = batch * math.prod(shape[2:])
+    total = 0
+    for level, width in enumerate(config.network_channels):
+        total += FEATURE_MAPS_PER_LEVEL * width * voxels / (2 ** config.spatial_dims) ** level
+    total += SAMPLER_TENSORS * (channels + config.condition_channels) * voxels
+    return int(4 * total + 64 * 2**20)
+
+
+def pick_device(requested: str, needed_bytes: int, notes: list[str]) -> torch.device:
+    """The device to sample on; a GPU without room for the region hands over to the CPU, with a note."""
+    from synthtrust.segmentation.segmenter import choose_device
+
+    device = choose_device(requested)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if needed_bytes > free:
+            notes.append(f"the region needs about {needed_bytes / 2**30:.1f} GiB but the GPU has "
+                         f"{free / 2**30:.1f} GiB free; generated on the CPU")
+            device = torch.device("cpu")
+    if device.type == "cpu" and needed_bytes > available_memory_bytes():
+        raise InputError(f"the region needs about {needed_bytes / 2**30:.1f} GiB of memory but only "
+                         f"{available_memory_bytes() / 2**30:.1f} GiB is available; generate a smaller region "
+                         "(a smaller lesion, or lesion by lesion) or free memory")
+    return device
