@@ -9,6 +9,11 @@ from pathlib import Path
 # PySide6's true_property must be switched on before torch is imported anywhere (see platform notes).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+try:  # the panel code's modules switch true_property on; PySide6 refuses that once torch is loaded
+    import PySide6.QtCore  # noqa: F401
+    from __feature__ import true_property  # noqa: F401
+except ImportError:
+    pass
 
 import numpy as np
 import pytest

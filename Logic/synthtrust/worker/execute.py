@@ -1,0 +1,150 @@
+"""What each job kind does, with the core's engines, segmenters, loop, metrics and trust (no science here:
+only loading, calling the core, and writing files plus a JSON-ready record of everything)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from synthtrust.errors import InputError
+from synthtrust.imaging.image import Image, require_same_grid
+from synthtrust.imaging.io import load_channels, load_image, save_image
+from synthtrust.labels.schema import get_schema
+from synthtrust.worker.jobs import JobSpec, ObservedSegmenter, ObservedSynthesizer, Plan, load_segmenters
+from synthtrust.worker.protocol import Emitter, log
+
+
+def _inputs(spec: JobSpec, folder: Path):
+    channels = load_channels([folder / c for c in spec.channels], list(spec.modalities))
+    loaded = {}
+    for name in ("lesion", "anatomy", "reference"):
+        relative = getattr(spec, name)
+        loaded[name] = load_image(folder / relative, name) if relative else None
+        if loaded[name] is not None:
+            require_same_grid(channels[0], loaded[name], what=f"{name} label map")
+    lesion, anatomy = loaded["lesion"], loaded["anatomy"]
+    if lesion is not None:
+        lesion = lesion.with_array(np.rint(lesion.array).astype(np.uint8))
+        if spec.schema == "emidec" and anatomy is not None:
+            # A scar drawn on its own is placed into the cardiac anatomy: evaluation needs the whole map.
+            merged = np.rint(anatomy.array).astype(np.uint8)
+            merged[lesion.array > 0] = lesion.array[lesion.array > 0]
+            lesion = lesion.with_array(merged)
+    return channels, lesion, anatomy, loaded["reference"]
+
+
+def _engine_options(spec: JobSpec) -> dict:
+    options = {k: v for k, v in spec.engine_options.items() if v is not None and v != ""}
+    model = options.get("model")
+    if model and not Path(model).exists():
+        from synthtrust.segmentation.manifest import read_manifest
+
+        generators = {e.id: e for e in read_manifest() if e.kind == "generator"}
+        if model not in generators:
+            raise InputError(f"generator model {model!r} is neither a file nor a generator of the manifest "
+                             f"({sorted(generators)}); choose a listed model or a local file")
+        options["model"] = str(generators[model].weights_path)
+    return {"task": spec.task, "channels": list(spec.modalities), "device": spec.device, **options}
+
+
+def _save(image: Image, scratch: Path, name: str) -> str:
+    save_image(image, scratch / name)
+    return name
+
+
+def _segmenter_record(index: int, segmenter) -> dict:
+    return {"index": index, "model_id": segmenter.model_id, "sha256": segmenter.sha256, "source": segmenter.source,
+            "channels": list(segmenter.config.channels)}
+
+
+def execute(spec: JobSpec, folder: Path, scratch: Path, emitter: Emitter) -> dict:
+    """Run ``spec`` on the inputs of ``folder``, writing NRRD files into ``scratch``; returns the record."""
+    from synthtrust.editing.edit import Edit
+    from synthtrust.provenance import make_record
+
+    schema = get_schema(spec.schema)
+    channels, lesion, anatomy, reference = _inputs(spec, folder)
+    edit = Edit(spec.edit.get("kind", "drawn"), lesion, spec.edit.get("parameters", {})) if lesion else None
+    results = {"kind": spec.kind, "task": spec.task, "schema": schema.name, "engine": spec.engine,
+               "modalities": list(spec.modalities), "seed": spec.seed, "variants": [], "segmenters": [],
+               "trust": [], "edit": edit.provenance() if edit else None,
+               "provenance": make_record(f"worker {spec.kind}", parameters=asdict(spec))}
+    segmenters = load_segmenters(spec.segmenters, spec.task, spec.modalities, spec.device) \
+        if spec.kind != "synthesize" else []
+    results["segmenters"] = [_segmenter_record(s, seg) for s, seg in enumerate(segmenters)]
+    with_real = reference is not None or spec.kind == "segment"
+    units = (spec.variants if spec.kind != "segment" else 0) + len(segmenters) * (
+        spec.variants if spec.kind == "run" else 0) + (len(segmenters) if with_real else 0)
+    plan = Plan(units)
+    if with_real:
+        results["real"] = _segment_real(channels, reference, schema, segmenters, spec, scratch, emitter, plan)
+    if spec.kind == "segment":
+        return results
+    synthesizer = ObservedSynthesizer(_make_synthesizer(spec), emitter, plan,
+                                      anatomy if schema.name != "emidec" else None)
+    if spec.kind == "synthesize":
+        for k in range(spec.variants):
+            result = synthesizer.synthesize(channels, lesion, schema, spec.modalities, seed=spec.seed + k)
+            results["variants"].append(_variant_record(k, spec.seed + k, result, scratch))
+        return results
+    _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results)
+    return results
+
+
+def _make_synthesizer(spec: JobSpec):
+    from synthtrust.synthesis.engines import make_synthesizer
+
+    return make_synthesizer(spec.engine, **_engine_options(spec))
+
+
+def _variant_record(k: int, seed: int, synthesis, scratch: Path) -> dict:
+    files = [_save(c, scratch, f"variant_{k}_channel_{i}.nrrd") for i, c in enumerate(synthesis.channels)]
+    return {"index": k, "seed": seed, "channels": files, "synthesis": synthesis.provenance, "predictions": []}
+
+
+def _segment_real(channels, reference, schema, segmenters, spec, scratch, emitter, plan) -> dict:
+    from synthtrust.metrics import evaluate_labels
+
+    predictions = []
+    for s, segmenter in enumerate(segmenters):
+        prediction = ObservedSegmenter(segmenter, spec.modalities, emitter, plan).predict(channels)
+        record = {"segmenter": s, "file": _save(prediction.labels, scratch, f"real_prediction_{s}.nrrd"),
+                  "segmentation": prediction.provenance}
+        if reference is not None:
+            record["metrics"] = evaluate_labels(np.rint(reference.array).astype(np.uint8), prediction.labels.array,
+                                                schema, channels[0].spacing_zyx).to_dict()
+        predictions.append(record)
+    return {"predictions": predictions}
+
+
+def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results) -> None:
+    from synthtrust.loop import run_loop
+    from synthtrust.trust import DiceTable, compute_trust
+
+    for s, segmenter in enumerate(segmenters):
+        observed = ObservedSegmenter(segmenter, spec.modalities, emitter, plan)
+        loop = run_loop(spec.task, channels, list(spec.modalities), edit, schema, observed, synthesizer,
+                        n_variants=spec.variants, seed=spec.seed, fidelity_threshold=spec.fidelity_threshold,
+                        n_bootstrap=spec.n_bootstrap, progress=lambda text: emitter.send(log(text)))
+        for k, variant in enumerate(loop.variants):
+            if s == 0:
+                results["variants"].append(_variant_record(k, variant.seed, synthesizer.results[variant.seed],
+                                                           scratch))
+            results["variants"][k]["predictions"].append({
+                "segmenter": s, "file": _save(variant.prediction, scratch, f"variant_{k}_prediction_{s}.nrrd"),
+                "metrics": variant.metrics, "audits": variant.audits, "segmentation": variant.segmentation_provenance,
+                "seconds": variant.seconds})
+        trust, rows = loop.trust, loop.trust_rows
+        real = results.get("real", {}).get("predictions", [])
+        if real and "metrics" in real[s]:
+            # The real image's Dice is the real test set: T3/T4 compare it with the synthetic variants.
+            regions = real[s]["metrics"]["regions"]
+            real_table = DiceTable.from_scores({"real image": {r: v["dice"] for r, v in regions.items()}})
+            synthetic_table = DiceTable.from_scores({
+                f"variant seed {v.seed}": {r: m["dice"] for r, m in v.metrics["regions"].items()}
+                for v in loop.variants})
+            report = compute_trust(real_table, synthetic_table, n_bootstrap=spec.n_bootstrap, seed=spec.seed)
+            trust, rows = report.to_dict(), report.rows()
+        results["trust"].append({"segmenter": s, "model_id": segmenter.model_id, "report": trust, "rows": rows})

@@ -1,0 +1,321 @@
+"""The panel's rules without Slicer: when each action is possible, Apply <-> Cancel around a job, progress
+with step count and ETA, the log, and how results are shown (table, badges, bullseye).
+
+The module's widget (``SynthTrustSlicer.py``) snapshots its parameter node into :class:`PanelInputs` and
+hands :class:`PanelController` the ``ui`` namespace of the loaded ``.ui``. The offscreen tests drive the
+same controller on the same ``.ui`` under PySide6, so the rules tested are the rules Slicer runs.
+Widgets are touched only by assigning Qt properties as attributes and calling slots/methods that exist in
+both PythonQt and PySide6 (``appendPlainText``, ``setMRMLTableNode``, ``start``/``stop``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+try:  # PySide6 only: Qt properties as attributes, as in PythonQt (which has no __feature__ module)
+    from __feature__ import true_property  # noqa: F401
+except ImportError:
+    pass
+
+BRAIN_TUMOR, CARDIAC_SCAR = "brain-tumor", "cardiac-scar"
+IDLE, RUNNING, CANCELLING = "idle", "running", "cancelling"
+APPLY_TEXT, CANCEL_TEXT, CANCELLING_TEXT = "Apply", "Cancel", "Cancelling..."
+# Badge colours: the same green/red/grey Slicer's own status colours use, readable on light and dark themes.
+BADGE_STYLE = {
+    "pass": "QLabel { background-color: #2e7d32; color: white; border-radius: 4px; padding: 2px 6px; }",
+    "fail": "QLabel { background-color: #c62828; color: white; border-radius: 4px; padding: 2px 6px; }",
+    "none": "QLabel { background-color: #9e9e9e; color: white; border-radius: 4px; padding: 2px 6px; }",
+}
+# Widgets that hold settings: locked while a job runs so the request on screen is the one running.
+SETTINGS_WIDGETS = ("inputsCollapsibleButton", "lesionCollapsibleButton", "segmentCollapsibleButton",
+                    "synthesisSettingsWidget")
+
+
+@dataclass
+class PanelInputs:
+    """What the enabling rules need, read from the parameter node (names of nodes, not nodes)."""
+
+    channels: list[str] = field(default_factory=list)  # chosen volume names, channel order, None dropped
+    task: str = BRAIN_TUMOR
+    lesion_segmentation: bool = False
+    anatomy_segmentation: bool = False
+    tumor_center: bool = False
+    scar_segments: list[int] = field(default_factory=list)
+    engine: str = "template"
+    engine_needs_model: bool = False
+    model_chosen: bool = False
+    segmenters: int = 0
+    guidance: bool = False
+
+
+def action_blockers(inputs: PanelInputs) -> dict[str, list[str]]:
+    """For each action (apply, tumor, scar), what stops it; an empty list means it can run."""
+    volumes = []
+    if not inputs.channels:
+        volumes.append("Select at least one input volume under Inputs.")
+    duplicates = sorted({name for name in inputs.channels if inputs.channels.count(name) > 1})
+    if duplicates:
+        volumes.append(f"Each channel needs its own volume: '{duplicates[0]}' is selected twice under Inputs.")
+    apply = list(volumes)
+    if not inputs.lesion_segmentation:
+        apply.append("Select the lesion segmentation under Lesion (place a tumour or scar, or draw one "
+                     "with the Segment Editor).")
+    if inputs.engine_needs_model and not inputs.model_chosen:
+        apply.append(f"The '{inputs.engine}' engine needs a generator: pick a model under Synthesis or give a "
+                     "local checkpoint / MONAI bundle folder.")
+    if inputs.segmenters < 1:
+        apply.append("Tick at least one segmenter under Segment, or give a local checkpoint there.")
+    tumor = list(volumes)
+    if not inputs.tumor_center:
+        tumor.append("Choose the tumour centre: create a point under Lesion > Centre and click it into a "
+                     "slice view.")
+    scar = list(volumes)
+    if not inputs.anatomy_segmentation:
+        scar.append("Select the cardiac anatomy segmentation (blood pool and myocardium) under Inputs.")
+    if not inputs.scar_segments:
+        scar.append("Click at least one AHA segment on the bullseye under Lesion.")
+    return {"apply": apply, "tumor": tumor, "scar": scar}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "estimating"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_display(message: dict) -> tuple[int, str]:
+    """(value in 0..1000, text) for a worker ``progress`` message: "synthesis: step 12/50, ETA 0:34"."""
+    step, total = int(message.get("step") or 0), int(message.get("total") or 0)
+    fraction = message.get("fraction")
+    if fraction is None:
+        fraction = step / total if total > 0 else 0.0
+    stage = message.get("stage") or "working"
+    counted = f"step {step}/{total}, " if total > 0 else ""
+    text = f"{stage}: {counted}ETA {format_duration(message.get('eta_s'))}"
+    return int(round(1000 * min(max(float(fraction), 0.0), 1.0))), text
+
+
+@dataclass
+class ResultSummary:
+    """The audits of a run reduced to three badges, plus Dice per AHA segment for the bullseye."""
+
+    variants: int = 0
+    fidelity_passed: int = 0
+    fidelity_known: int = 0
+    hallucinated_ml: float | None = None  # largest over variants
+    off_target_voxels: int | None = None  # largest over variants
+    segment_dice: dict[int, float] = field(default_factory=dict)
+
+
+def summarize_results(results: dict | None) -> ResultSummary:
+    """Read the worker's ``results.json``: audits per prediction (``variants[i].predictions[j].audits``, as
+    ``synthtrust.trust.audits`` writes them) and, for a scar, the AHA segments of the edit."""
+    summary = ResultSummary()
+    results = results or {}
+    variants = results.get("variants") or []
+    summary.variants = len(variants)
+    fidelity_dice = []
+    for variant in variants:
+        for prediction in variant.get("predictions") or []:
+            audits = prediction.get("audits") or {}
+            fidelity = audits.get("conditioning_fidelity") or {}
+            if "passed" in fidelity:
+                summary.fidelity_known += 1
+                summary.fidelity_passed += bool(fidelity["passed"])
+            if fidelity.get("dice") is not None:
+                fidelity_dice.append(float(fidelity["dice"]))
+            volume = (audits.get("hallucination") or {}).get("volume_ml")
+            if volume is not None:
+                summary.hallucinated_ml = max(summary.hallucinated_ml or 0.0, float(volume))
+            changed = (audits.get("off_target_change") or {}).get("voxels_changed")
+            if changed is not None:
+                summary.off_target_voxels = max(summary.off_target_voxels or 0, int(changed))
+    # A scar run scores the segments it was placed in: mean fidelity Dice (intended vs found scar). Runs
+    # over other segments fill the rest of the bullseye, which is how a sweep is built up in the panel.
+    segments = (((results.get("edit") or {}).get("parameters")) or {}).get("segments") or []
+    if segments and fidelity_dice:
+        mean = sum(fidelity_dice) / len(fidelity_dice)
+        summary.segment_dice = {int(segment): mean for segment in segments}
+    return summary
+
+
+def badges(summary: ResultSummary) -> dict[str, tuple[str, str]]:
+    """(text, style key) for the fidelity, hallucination and off-target badges."""
+    if summary.fidelity_known:
+        ok = summary.fidelity_passed == summary.fidelity_known
+        fidelity = (f"Fidelity {summary.fidelity_passed}/{summary.fidelity_known} pass", "pass" if ok else "fail")
+    else:
+        fidelity = ("Fidelity: n/a", "none")
+    if summary.hallucinated_ml is None:
+        hallucination = ("Hallucinated: n/a", "none")
+    else:
+        # Any predicted lesion away from the intended one counts; 0.1 mL is below a few voxels' noise.
+        hallucination = (f"Hallucinated {summary.hallucinated_ml:.2f} mL",
+                         "pass" if summary.hallucinated_ml < 0.1 else "fail")
+    if summary.off_target_voxels is None:
+        off_target = ("Off-target: n/a", "none")
+    else:
+        off_target = (f"Off-target {summary.off_target_voxels} voxels",
+                      "pass" if summary.off_target_voxels == 0 else "fail")
+    return {"fidelityBadgeLabel": fidelity, "hallucinationBadgeLabel": hallucination,
+            "offTargetBadgeLabel": off_target}
+
+
+class PanelController:
+    """Drives the panel around one job at a time.
+
+    ``start_job(on_message, on_finished)`` builds the request from the parameter node and returns the job
+    (``poll()``/``cancel()``, as the module logic's ``start_run`` returns); ``guard(text)`` is a context
+    manager that reports errors (``slicer.util.tryWithErrorDisplay`` in Slicer); ``timer`` has
+    ``start()``/``stop()`` and calls :meth:`poll` on timeout; ``on_results(outcome)`` shows the parts that
+    need the Slicer application (plot view, layout)."""
+
+    def __init__(self, ui, start_job: Callable, guard: Callable | None = None, timer=None,
+                 on_results: Callable | None = None, clock: Callable[[], float] = time.monotonic):
+        self.ui, self.start_job, self.timer, self.on_results, self.clock = ui, start_job, timer, on_results, clock
+        self.guard = guard or (lambda text: contextlib.nullcontext())
+        self.state, self.job, self.outcome, self.error = IDLE, None, None, None
+        self.results_bullseye = None  # set by the widget once the bullseye is in place
+        self.segment_dice: dict[int, float] = {}  # accumulated over scar runs (a sweep)
+        self.inputs = PanelInputs()
+        self.started_at = 0.0
+        ui.applyButton.clicked.connect(self.on_apply_clicked)
+        ui.progressBar.minimum, ui.progressBar.maximum = 0, 1000
+        ui.progressBar.visible = False
+
+    @property
+    def busy(self) -> bool:
+        return self.state != IDLE
+
+    # ----------------------------------------------------------------- enabling rules
+    def refresh(self, inputs: PanelInputs | None = None) -> None:
+        if inputs is not None:
+            self.inputs = inputs
+        ui, blockers = self.ui, action_blockers(self.inputs)
+        ui.tumorGroupBox.visible = self.inputs.task == BRAIN_TUMOR
+        ui.scarGroupBox.visible = self.inputs.task == CARDIAC_SCAR
+        ui.guidanceWeightSliderWidget.enabled = self.inputs.guidance
+        for button, action, ready_tip in (
+            (ui.previewTumorButton, "tumor", "Show the tumour as an overlay without adding it to the scene"),
+            (ui.placeTumorButton, "tumor", "Add the tumour as a new segmentation and select it as the lesion"),
+            (ui.previewScarButton, "scar", "Show the scar as an overlay without adding it to the scene"),
+            (ui.placeScarButton, "scar", "Add the scar as a new segmentation and select it as the lesion"),
+        ):
+            button.enabled = not self.busy and not blockers[action]
+            button.toolTip = "\n".join(blockers[action]) or ready_tip
+        for name in SETTINGS_WIDGETS:
+            getattr(ui, name).enabled = not self.busy
+        self._refresh_apply(blockers["apply"])
+
+    def _refresh_apply(self, blockers: list[str]) -> None:
+        button = self.ui.applyButton
+        if self.state == RUNNING:
+            button.text, button.enabled = CANCEL_TEXT, True
+            button.toolTip = "Stop the run: the worker and its child processes end, the scene stays as it was"
+        elif self.state == CANCELLING:
+            button.text, button.enabled = CANCELLING_TEXT, False
+            button.toolTip = "Waiting for the worker to stop"
+        else:
+            button.text, button.enabled = APPLY_TEXT, not blockers
+            button.toolTip = "\n".join(blockers) or ("Synthesize the variants, segment them and evaluate; the "
+                                                     "results go into a new run folder")
+
+    # ----------------------------------------------------------------- job life cycle
+    def on_apply_clicked(self, *unused) -> None:
+        if self.state == RUNNING:
+            self.cancel()
+        elif self.state == IDLE:
+            self.start()
+
+    def start(self) -> None:
+        with self.guard("Could not start the run."):
+            self.outcome, self.error = None, None
+            self.ui.logTextEdit.clear()
+            self.job = self.start_job(self.on_message, self.on_finished)
+            self.state, self.started_at = RUNNING, self.clock()
+            self.ui.progressBar.value, self.ui.progressBar.format = 0, "starting"
+            self.ui.progressBar.visible = True
+            self.log("Run started.")
+            if self.timer is not None:
+                self.timer.start()
+        self.refresh()
+
+    def cancel(self) -> None:
+        with self.guard("Could not cancel the run."):
+            self.state = CANCELLING
+            self.log("Cancelling...")
+            self.refresh()
+            self.job.cancel()
+
+    def poll(self) -> None:
+        """Called by the timer on the main thread: the job forwards worker messages and the end."""
+        if self.job is None:
+            if self.timer is not None:
+                self.timer.stop()
+            return
+        with self.guard("The run failed while reading its progress."):
+            try:
+                self.job.poll()
+            except Exception:
+                self.on_finished(None, "the worker could not be read; see the log")
+                raise
+
+    def on_message(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "progress":
+            value, text = progress_display(message)
+            self.ui.progressBar.value, self.ui.progressBar.format = value, text
+            if message.get("message"):
+                self.log(message["message"])
+        elif kind in ("log", "error", "cancelled"):
+            level = message.get("level", kind)
+            prefix = "" if level in ("info", "output", None) else f"{str(level).upper()}: "
+            self.log(prefix + str(message.get("message", "")))
+
+    def on_finished(self, outcome, error: str | None) -> None:
+        if self.job is None:
+            return  # already finished (a failing poll reports once)
+        elapsed = format_duration(self.clock() - self.started_at)
+        was_cancelled = self.state == CANCELLING
+        self.job, self.state, self.outcome, self.error = None, IDLE, outcome, error
+        if self.timer is not None:
+            self.timer.stop()
+        self.ui.progressBar.visible = False
+        if outcome is not None:
+            self.log(f"Finished in {elapsed}.")
+            self.show_results(outcome)
+        elif was_cancelled:
+            self.log("Cancelled; the scene is unchanged.")
+        else:
+            self.log(f"Failed: {error}. The scene is unchanged.")
+        self.refresh()
+
+    # ----------------------------------------------------------------- results
+    def show_results(self, outcome) -> None:
+        ui = self.ui
+        if getattr(outcome, "table_node", None) is not None:
+            ui.resultsTableView.setMRMLTableNode(outcome.table_node)
+        summary = summarize_results(getattr(outcome, "results", None))
+        for name, (text, style) in badges(summary).items():
+            label = getattr(ui, name)
+            label.text, label.styleSheet = text, BADGE_STYLE[style]
+        ui.resultsSummaryLabel.text = (f"{summary.variants} variant(s) in a new run folder; inputs unchanged."
+                                       if summary.variants else "Run finished; see the table.")
+        self.segment_dice.update(summary.segment_dice)
+        if self.results_bullseye is not None:
+            self.results_bullseye.visible = bool(self.segment_dice)
+            if self.segment_dice:
+                self.results_bullseye.setValues(self.segment_dice)
+        ui.resultsCollapsibleButton.collapsed = False
+        if self.on_results is not None:
+            self.on_results(outcome)
+
+    def log(self, text: str) -> None:
+        self.ui.logTextEdit.appendPlainText(text)

@@ -1,0 +1,213 @@
+"""The worker subprocess: ``python -m synthtrust.worker JOB_FOLDER`` started with Slicer's Python.
+
+The worker gets its own session (POSIX) or process group (Windows), so Cancel kills it and everything it
+started. A reader thread parses its output lines into a queue; the GUI drains it with :meth:`poll` from a
+main-thread timer (no Qt here), scripts and tests block with ``run_worker(..., wait_for_completion=True)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from synthtrust.worker.protocol import CANCELLED, ERROR, EXIT_CANCELLED, RESULT, parse_line
+
+# Seconds the worker gets to stop by itself (SIGTERM: it reports "cancelled") before its tree is killed.
+CANCEL_GRACE_S = 2.0
+
+
+def default_python_executable() -> str:
+    """Inside Slicer: PythonSlicer (Slicer's Python with its environment); elsewhere this interpreter."""
+    slicer = sys.modules.get("slicer")
+    if slicer is None or getattr(slicer, "app", None) is None:
+        return sys.executable
+    names = ("PythonSlicer.exe", "PythonSlicer") if os.name == "nt" else ("PythonSlicer",)
+    folders = [Path(sys.executable).parent]
+    home = getattr(slicer.app, "slicerHome", None)
+    if home:
+        folders.append(Path(str(home)) / "bin")
+    for folder in folders:
+        for name in names:
+            if (folder / name).is_file():
+                return str(folder / name)
+    found = shutil.which("PythonSlicer")
+    if found:
+        return found
+    raise RuntimeError(f"PythonSlicer was not found in {[str(f) for f in folders]} or on PATH; it ships with "
+                       "3D Slicer: reinstall Slicer or pass python_executable")
+
+
+def core_path() -> str:
+    """The folder holding the ``synthtrust`` package, put on the worker's PYTHONPATH."""
+    spec = importlib.util.find_spec("synthtrust")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the synthtrust core package is not importable; install the SynthTrustSlicer extension")
+    return str(Path(list(spec.submodule_search_locations)[0]).parent)
+
+
+class WorkerProcess:
+    """One worker job: start, poll messages, cancel, wait; removes its job folder when asked to."""
+
+    def __init__(self, job_folder: str | os.PathLike, python_executable: str | None = None,
+                 environment: dict | None = None, remove_folder: bool = True):
+        self.job_folder = Path(job_folder)
+        self.python_executable = python_executable or default_python_executable()
+        self.environment = environment
+        self.remove_folder = remove_folder
+        self.process: subprocess.Popen | None = None
+        self.messages: queue.Queue = queue.Queue()
+        self.result: dict | None = None
+        self.error: dict | None = None
+        self.cancelled = False
+        self._reader: threading.Thread | None = None
+
+    def command(self) -> list[str]:
+        return [self.python_executable, "-m", "synthtrust.worker", str(self.job_folder)]
+
+    def start(self) -> WorkerProcess:
+        environment = dict(os.environ if self.environment is None else self.environment)
+        paths = [core_path()] + ([environment["PYTHONPATH"]] if environment.get("PYTHONPATH") else [])
+        environment["PYTHONPATH"] = os.pathsep.join(paths)
+        environment["PYTHONUNBUFFERED"] = "1"
+        options = {}
+        if os.name == "nt":
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
+        else:
+            options["start_new_session"] = True
+        self.process = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=environment, **options)
+        self._reader = threading.Thread(target=self._read, name="synthtrust-worker-reader", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        for line in iter(self.process.stdout.readline, b""):
+            message = parse_line(line)
+            if message is not None:
+                self.messages.put(message)
+        self.process.stdout.close()
+
+    def _note(self, message: dict) -> dict:
+        if message["type"] == RESULT:
+            self.result = message
+        elif message["type"] == ERROR:
+            self.error = message
+        elif message["type"] == CANCELLED:
+            self.cancelled = True
+        return message
+
+    def poll(self) -> list[dict]:
+        """Messages received since the last call (never blocks; call from the main thread)."""
+        received = []
+        while True:
+            try:
+                received.append(self._note(self.messages.get_nowait()))
+            except queue.Empty:
+                return received
+
+    @property
+    def running(self) -> bool:
+        """True until the process has exited and all its output was read."""
+        if self.process is None:
+            return False
+        return self.process.poll() is None or (self._reader is not None and self._reader.is_alive())
+
+    @property
+    def finished(self) -> bool:
+        """Exited, output read, and every message taken by :meth:`poll`."""
+        return self.process is not None and not self.running and self.messages.empty()
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0 and self.result is not None and not self.cancelled
+
+    def state(self) -> str:
+        """running, succeeded, cancelled or failed."""
+        if self.running:
+            return "running"
+        if self.cancelled or self.returncode == EXIT_CANCELLED:
+            return "cancelled"
+        return "succeeded" if self.returncode == 0 else "failed"
+
+    def failure_message(self) -> str:
+        """What went wrong, for the user (the worker's error message, or how the process ended)."""
+        if self.state() == "cancelled":
+            return "cancelled; the scene was not changed"
+        if self.error is not None:
+            return f"{self.error.get('error', 'Error')}: {self.error.get('message', '')}"
+        return f"the worker ended with exit code {self.returncode} without a result; see the log"
+
+    def cancel(self) -> None:
+        """Stop the worker and everything it started; then remove the job folder (if owned)."""
+        self.cancelled = True
+        if self.process is not None and self.process.poll() is None:
+            self._kill_tree()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        self.cleanup()
+
+    def _kill_tree(self) -> None:
+        if os.name == "nt":
+            subprocess.run(["taskkill", "/PID", str(self.process.pid), "/T", "/F"], capture_output=True, check=False)
+            self.process.wait(timeout=10)
+            return
+        group = self.process.pid  # the worker leads its own session, so its group id is its pid
+        try:
+            os.killpg(group, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=CANCEL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                pass
+            # Also the group's other members (e.g. data-loader children) that outlived the leader.
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Block until the process has exited and its output is read; returns the exit code."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        code = self.process.wait(timeout=timeout)
+        if self._reader is not None:
+            self._reader.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+        return code
+
+    def cleanup(self) -> None:
+        """Remove the job folder (after results were imported, or after a cancel or failure)."""
+        if self.remove_folder:
+            shutil.rmtree(self.job_folder, ignore_errors=True)
+
+
+def run_worker(job_folder: str | os.PathLike, python_executable: str | None = None,
+               on_message: Callable[[dict], None] | None = None, wait_for_completion: bool = False,
+               timeout: float | None = None, remove_folder: bool = True) -> WorkerProcess:
+    """Start a worker on ``job_folder``; with ``wait_for_completion`` block until it ends, passing every
+    message to ``on_message`` (a timeout cancels the job and raises ``TimeoutError``)."""
+    worker = WorkerProcess(job_folder, python_executable, remove_folder=remove_folder).start()
+    if not wait_for_completion:
+        return worker
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not worker.finished:
+        if deadline is not None and time.monotonic() > deadline:
+            worker.cancel()
+            raise TimeoutError(f"the worker on {job_folder} ran longer than {timeout} s and was cancelled")
+        try:
+            message = worker._note(worker.messages.get(timeout=0.05))
+        except queue.Empty:
+            continue
+        if on_message is not None:
+            on_message(message)
+    return worker

@@ -1,0 +1,60 @@
+"""Brain and cardiac sample data for SampleData and the Teaching section, from local sources only.
+
+Nothing is downloaded: the extension ships no patient images and Slicer may run offline.
+- Brain: the MNI ICBM152 2009a T1 template (an average of 152 brains) and a brain mask from its grey and
+  white matter maps, read from the ``nilearn`` package's data folder when that package is installed in
+  Slicer's Python (``synthtrust demo`` uses the same files). Without it, the error says how to get it.
+- Heart: an LGE-like short-axis stack with blood pool and myocardium labels that the core generates
+  (``synthtrust.phantoms.cardiac``), the same heart the CLI demo uses.
+"""
+
+from __future__ import annotations
+
+CATEGORY = "SynthTrust"
+BRAIN_SAMPLE, HEART_SAMPLE = "SynthTrustBrainMNI152", "SynthTrustHeartLGE"
+
+
+def load_sample_brain(session):
+    """(T1 volume node, brain-mask segmentation node) of the MNI152 template, added to the scene."""
+    from synthtrust.demo import load_demo_brain
+    from synthtrust.errors import InputError
+    from synthtrust.labels.schema import LabelSchema
+    from synthtrust.scene import add_segmentation, add_volume
+
+    try:
+        t1, brain = load_demo_brain()
+    except InputError as error:
+        raise RuntimeError(f"{error}. In Slicer: run slicer.util.pip_install('nilearn') in the Python console "
+                           "(the template ships inside that package), or load your own T1/FLAIR volumes.") from None
+    volume = add_volume(session, t1, "MNI152 T1", {"source": "MNI ICBM152 2009a via nilearn"})
+    mask = add_segmentation(session, brain, LabelSchema("brain mask", {1: "brain"}, (), {}), "MNI152 brain mask",
+                            reference_volume=volume)
+    return volume, mask
+
+
+def load_sample_heart(session, seed: int = 0):
+    """(LGE volume node, EMIDEC anatomy segmentation node) of a generated heart, added to the scene."""
+    from synthtrust.labels.schema import EMIDEC
+    from synthtrust.phantoms.cardiac import make_lge_phantom
+    from synthtrust.scene import add_segmentation, add_volume
+
+    image, labels = make_lge_phantom(seed=seed)
+    volume = add_volume(session, image, "SynthTrust LGE heart", {"source": f"synthtrust LGE phantom, seed {seed}"})
+    anatomy = add_segmentation(session, labels, EMIDEC, "SynthTrust heart anatomy", reference_volume=volume)
+    return volume, anatomy
+
+
+def register(thumbnail: str, session_factory) -> None:
+    """Add both samples to the SampleData module (``thumbnail``: an image file shown on their buttons);
+    ``session_factory()`` gives the scene session to load into."""
+    import SampleData
+
+    logic = SampleData.SampleDataLogic
+    if hasattr(logic, "registerCustomSampleDataCategory"):  # Slicer >= 5.10 shows a category title
+        logic.registerCustomSampleDataCategory(CATEGORY, "SynthTrust")
+    for name, loader in ((BRAIN_SAMPLE, load_sample_brain), (HEART_SAMPLE, load_sample_heart)):
+        # No URIs: SampleData calls customDownloader when the button is pressed, which builds the nodes.
+        logic.registerCustomSampleDataSource(
+            category=CATEGORY, sampleName=name, uris=[], fileNames=[], nodeNames=[],
+            thumbnailFileName=thumbnail,
+            customDownloader=lambda source, load=loader: load(session_factory()))
