@@ -3,6 +3,7 @@ process tree, and a real template-engine job writing its outputs (``python -m sy
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -172,3 +173,70 @@ def test_cancel_mid_run_kills_the_process_tree_and_leaves_no_output_folder(tmp_p
         time.sleep(0.05)
     assert not is_alive(worker.process.pid) and not is_alive(grandchild)
     assert not folder.exists()
+
+
+def write_heart_sweep_job(folder: Path, segments=(7, 8), **overrides) -> Path:
+    """The LGE phantom (8 slices of 96x96) and its EMIDEC anatomy as NRRD, plus a sweep job.json."""
+    from synthtrust.phantoms.cardiac import make_lge_phantom
+
+    image, anatomy = make_lge_phantom(seed=1, shape=(8, 96, 96))
+    folder.mkdir(parents=True, exist_ok=True)
+    save_image(image, folder / "channel_0.nrrd")
+    save_image(anatomy, folder / "anatomy.nrrd")
+    spec = {"kind": "sweep", "task": "cardiac-scar", "channels": ["channel_0.nrrd"], "modalities": ["lge"],
+            "anatomy": "anatomy.nrrd", "variants": 1, "seed": 3, "device": "cpu",
+            "sweep": {"segments": list(segments), "transmurality": [0.6], "seed": 4}, **overrides}
+    JobSpec(**spec).write(folder)
+    return folder
+
+
+def test_a_sweep_job_scores_each_aha_segment_with_one_progress_line_per_edit(tmp_path):
+    folder = write_heart_sweep_job(tmp_path / "job")
+    messages = []
+    worker = run_worker(folder, on_message=messages.append, wait_for_completion=True, timeout=180,
+                        remove_folder=False)
+    assert worker.state() == "succeeded", messages
+    progress = [m for m in messages if m["type"] == "progress"]
+    assert [(m["stage"], m["step"], m["total"]) for m in progress] == [("sweep", 0, 2), ("sweep", 1, 2), ("sweep", 2, 2)]
+    assert "'segment': 7" in progress[0]["message"] and "'segment': 8" in progress[1]["message"]
+    assert progress[-1]["fraction"] == 1.0
+    results = json.loads((folder / OUTPUTS / "results.json").read_text())
+    assert results["kind"] == "sweep" and results["segmenters"][0]["model_id"] == "cardiac-scar-lge-unet"
+    rows = results["sweep"]["rows"]
+    assert [(r["segment"], r["transmurality"], r["status"]) for r in rows] == [(7, 0.6, "ok"), (8, 0.6, "ok")]
+    per_segment = {entry["segment"]: entry for entry in results["sweep"]["segment_dice"]}
+    assert sorted(per_segment) == [7, 8]
+    for row in rows:
+        # Each segment keeps its own Dice: the mean of that segment's edits, not the sweep's mean.
+        assert per_segment[row["segment"]]["dice"] == pytest.approx(row["scar dice"])
+        assert 0.0 <= row["scar dice"] <= 1.0
+    assert (folder / OUTPUTS / "sweep.csv").read_text().splitlines()[0].startswith("segmenter,segment,")
+
+
+def test_a_sweep_job_without_anatomy_or_segments_is_refused_before_any_work(tmp_path):
+    folder = write_heart_sweep_job(tmp_path / "no-anatomy", anatomy="")
+    worker = run_worker(folder, wait_for_completion=True, timeout=60, remove_folder=False)
+    assert worker.returncode == protocol.EXIT_INPUT_ERROR and "cardiac anatomy" in worker.error["message"]
+    folder = write_heart_sweep_job(tmp_path / "bad-segment", segments=(7, 18))
+    worker = run_worker(folder, wait_for_completion=True, timeout=60, remove_folder=False)
+    assert worker.returncode == protocol.EXIT_INPUT_ERROR and "1-17" in worker.error["message"]
+
+
+def test_the_segmentation_device_of_the_job_is_the_one_segmenters_are_loaded_on(tmp_path, monkeypatch):
+    from synthtrust.worker import execute
+
+    folder = write_brain_job(tmp_path / "job", kind="segment", device="cuda", segmentation_device="cpu")
+    devices = []
+
+    def record(names, task, modalities, device):
+        devices.append(device)
+        return []
+
+    monkeypatch.setattr(execute, "load_segmenters", record)
+    from synthtrust.worker.jobs import run_job
+
+    run_job(folder, protocol.Emitter(io.StringIO()))
+    assert devices == ["cpu"]
+    folder = write_brain_job(tmp_path / "job2", kind="segment", device="auto")  # no segmentation device: the one
+    run_job(folder, protocol.Emitter(io.StringIO()))
+    assert devices == ["cpu", "auto"]

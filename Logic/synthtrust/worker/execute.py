@@ -71,9 +71,13 @@ def execute(spec: JobSpec, folder: Path, scratch: Path, emitter: Emitter) -> dic
                "modalities": list(spec.modalities), "seed": spec.seed, "variants": [], "segmenters": [],
                "trust": [], "edit": edit.provenance() if edit else None,
                "provenance": make_record(f"worker {spec.kind}", parameters=asdict(spec))}
-    segmenters = load_segmenters(spec.segmenters, spec.task, spec.modalities, spec.device) \
-        if spec.kind != "synthesize" else []
+    segmenters = load_segmenters(spec.segmenters, spec.task, spec.modalities,
+                                 spec.segmentation_device or spec.device) if spec.kind != "synthesize" else []
     results["segmenters"] = [_segmenter_record(s, seg) for s, seg in enumerate(segmenters)]
+    if spec.kind == "sweep":
+        anatomy = anatomy.with_array(np.rint(anatomy.array).astype(np.uint8))
+        results["sweep"] = _sweep(spec, channels, anatomy, schema, segmenters, emitter, scratch)
+        return results
     with_real = reference is not None or spec.kind == "segment"
     units = (spec.variants if spec.kind != "segment" else 0) + len(segmenters) * (
         spec.variants if spec.kind == "run" else 0) + (len(segmenters) if with_real else 0)
@@ -148,3 +152,45 @@ def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, p
             report = compute_trust(real_table, synthetic_table, n_bootstrap=spec.n_bootstrap, seed=spec.seed)
             trust, rows = report.to_dict(), report.rows()
         results["trust"].append({"segmenter": s, "model_id": segmenter.model_id, "report": trust, "rows": rows})
+
+
+# The sweep scores each edit by the Dice of this region (EMIDEC: scar + MVO, the placed lesion).
+SWEEP_REGION = "scar"
+
+
+def _sweep(spec: JobSpec, channels, anatomy, schema, segmenters, emitter: Emitter, scratch: Path) -> dict:
+    """Every segmenter over every edit of the grid; progress once per edit (``sweep: step i/N``)."""
+    from synthtrust.sweep import run_sweep, scar_points, write_table
+
+    settings = {"transmurality": [0.5], "extent": 1.0, "irregularity": 0.3, "mvo": 0.0, "seed": 0, **spec.sweep}
+    points = scar_points(anatomy, settings["segments"], [float(t) for t in settings["transmurality"]],
+                         float(settings["extent"]), float(settings["irregularity"]), float(settings["mvo"]),
+                         int(settings["seed"]))
+    synthesizer, total, rows = _make_synthesizer(spec), len(points) * len(segmenters), []
+    emitter.start_stage("sweep")
+    for s, segmenter in enumerate(segmenters):
+
+        def report(number: int, count: int, text: str, s=s, model_id=segmenter.model_id) -> None:
+            done = s * count + number - 1  # edits finished before this one
+            emitter.step(done, total, f"{model_id}: {text}", round(done / total, 4))
+
+        observed = ObservedSegmenter(segmenter, spec.modalities)
+        for row in run_sweep(points, spec.task, channels, list(spec.modalities), schema, synthesizer, observed,
+                             variants=spec.variants, seed=spec.seed, progress=report):
+            rows.append({"segmenter": segmenter.model_id, **row})
+    emitter.step(total, total, f"sweep of {len(points)} edit(s) finished", 1.0)
+    write_table(rows, scratch / "sweep.csv")
+    return {"parameters": settings, "region": SWEEP_REGION, "file": "sweep.csv", "rows": rows,
+            "segment_dice": dice_per_segment(rows)}
+
+
+def dice_per_segment(rows: list[dict], region: str = SWEEP_REGION) -> list[dict]:
+    """Mean Dice of ``region`` per (segmenter, AHA segment) over the placed edits (variants and
+    transmurality levels); segments whose scar could not be placed are left out (their rows say why)."""
+    scores: dict[tuple[str, int], list[float]] = {}
+    for row in rows:
+        value = row.get(f"{region} dice")
+        if row.get("status") == "ok" and value is not None and np.isfinite(value):
+            scores.setdefault((row["segmenter"], int(row["segment"])), []).append(float(value))
+    return [{"segmenter": segmenter, "segment": segment, "dice": float(np.mean(values)), "edits": len(values)}
+            for (segmenter, segment), values in sorted(scores.items())]

@@ -1,8 +1,10 @@
 """Worker jobs: ``job.json`` plus NRRD inputs in a job folder in; NRRD outputs and ``results.json`` out.
 
 Kinds: ``synthesize`` (variants of the edit), ``segment`` (the input images, evaluated against the
-reference when one is given) and ``run`` (the product's loop, :func:`synthtrust.loop.run_loop`, once per
-segmenter; with a reference, the real image is segmented too and T3/T4 compare real with synthetic).
+reference when one is given), ``run`` (the product's loop, :func:`synthtrust.loop.run_loop`, once per
+segmenter; with a reference, the real image is segmented too and T3/T4 compare real with synthetic) and
+``sweep`` (cardiac scar: one edit per chosen AHA segment x transmurality through
+:func:`synthtrust.sweep.run_sweep`, giving Dice per AHA segment).
 Everything is written into a scratch folder inside the job folder and renamed to ``outputs`` at the
 end, so a failed or cancelled job leaves no partial outputs.
 """
@@ -22,7 +24,8 @@ from synthtrust.labels.schema import TASK_SCHEMAS, get_schema
 from synthtrust.worker.protocol import Emitter
 
 JOB_FILE, RESULTS_FILE, OUTPUTS = "job.json", "results.json", "outputs"
-KINDS = ("synthesize", "segment", "run")
+KINDS = ("synthesize", "segment", "run", "sweep")
+SWEEP_KEYS = ("segments", "transmurality", "extent", "irregularity", "mvo", "seed")
 
 
 @dataclass
@@ -41,11 +44,13 @@ class JobSpec:
     engine_options: dict = field(default_factory=dict)  # model, steps, guidance, quality_threshold, ...
     variants: int = 1
     seed: int = 0
-    device: str = "auto"
+    device: str = "auto"  # synthesis (and segmentation unless segmentation_device is set)
+    segmentation_device: str = ""  # "" = the same as device
     segmenters: list[str] = field(default_factory=list)  # "default", manifest ids or local paths
     edit: dict = field(default_factory=dict)  # how the lesion was made (kind, parameters), for provenance
     fidelity_threshold: float = 0.6
     n_bootstrap: int = 1000
+    sweep: dict = field(default_factory=dict)  # kind sweep: segments, transmurality (list), extent, ...
 
     def validate(self, folder: Path) -> None:
         if self.kind not in KINDS:
@@ -59,13 +64,30 @@ class JobSpec:
         if len(self.modalities) != len(self.channels):
             raise InputError(f"{len(self.channels)} channel(s) but {len(self.modalities)} modalities "
                              f"{self.modalities}; give one modality per channel")
-        if self.kind != "segment" and not self.lesion:
+        if self.kind not in ("segment", "sweep") and not self.lesion:
             raise InputError(f"a {self.kind} job needs the intended lesion; draw or place one first")
+        if self.kind == "sweep":
+            self._validate_sweep()
         if self.variants < 1:
             raise InputError(f"variants {self.variants} must be at least 1")
         for name in [*self.channels, self.lesion, self.anatomy, self.reference]:
             if name and not (folder / name).is_file():
                 raise InputError(f"input {name} is missing from job folder {folder}; write it before starting")
+
+    def _validate_sweep(self) -> None:
+        if self.task != "cardiac-scar":
+            raise InputError(f"a sweep places scars in AHA segments: task must be cardiac-scar, not {self.task!r}")
+        if not self.anatomy:
+            raise InputError("a sweep needs the cardiac anatomy (blood pool and myocardium); select it under Inputs")
+        unknown = sorted(set(self.sweep) - set(SWEEP_KEYS))
+        if unknown:
+            raise InputError(f"sweep settings {unknown} are unknown; use {list(SWEEP_KEYS)}")
+        segments = self.sweep.get("segments") or []
+        if not segments or any(not isinstance(s, int) or not 1 <= s <= 17 for s in segments):
+            raise InputError(f"sweep segments {segments!r} must be AHA segment numbers 1-17 (at least one)")
+        levels = self.sweep.get("transmurality") or []
+        if not levels or any(not 0.0 < float(t) <= 1.0 for t in levels):
+            raise InputError(f"sweep transmurality {levels!r} must be one or more values in (0, 1]")
 
     def write(self, folder: Path) -> Path:
         path = Path(folder) / JOB_FILE
@@ -138,9 +160,10 @@ class ObservedSynthesizer:
 
 
 class ObservedSegmenter:
-    """A segmenter reporting progress, given the channels by modality name when its names match."""
+    """A segmenter reporting progress, given the channels by modality name when its names match; without
+    an emitter it reports nothing (a sweep reports per edit instead)."""
 
-    def __init__(self, segmenter, modalities: list[str], emitter: Emitter, plan: Plan):
+    def __init__(self, segmenter, modalities: list[str], emitter: Emitter | None = None, plan: Plan | None = None):
         from synthtrust.segmentation.config import canonical_channel
 
         self.segmenter, self.emitter, self.plan = segmenter, emitter, plan
@@ -148,6 +171,8 @@ class ObservedSegmenter:
         self.names = names if sorted(names) == sorted(segmenter.config.channels) else None
 
     def predict(self, channels, **_):
+        if self.emitter is None:
+            return self.segmenter.predict(channels, channel_names=self.names)
         self.emitter.start_stage("segment")
 
         def step(done: int, total: int, message: str) -> None:
