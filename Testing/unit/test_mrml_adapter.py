@@ -54,6 +54,35 @@ def test_a_segmentation_round_trips_to_the_same_label_map(session, image_and_lab
     assert np.array_equal(back.array, labels.array)
 
 
+def node_names_by_class(session) -> list[tuple[str, str]]:
+    return sorted((node.GetClassName(), node.GetName()) for node in session.nodes_by_class("vtkMRMLNode"))
+
+
+def test_a_segmentation_import_and_export_leave_no_orphan_display_or_colour_nodes(session, image_and_labels):
+    image, labels = image_and_labels
+    volume = scene.add_volume(session, image, "MRI")
+    before = node_names_by_class(session)
+    node = scene.add_segmentation(session, labels, brats_schema(), "tumour", reference_volume=volume)
+    added = sorted(set(node_names_by_class(session)) - set(before))
+    assert added == [("vtkMRMLSegmentationDisplayNode", node.GetDisplayNode().GetName()),
+                     ("vtkMRMLSegmentationNode", "tumour")]
+    # Every display node left belongs to a node still in the scene.
+    displayed = {node.GetDisplayNode().GetID(), volume.GetDisplayNode().GetID()}
+    assert {d.GetID() for d in session.nodes_by_class("vtkMRMLDisplayNode")} == displayed
+    after_import = node_names_by_class(session)
+    scene.labels_from_segmentation(session, node, brats_schema(), volume)
+    assert node_names_by_class(session) == after_import, "exporting left label map or colour nodes behind"
+
+
+def test_removing_a_node_takes_its_display_nodes_along(session, image_and_labels):
+    image, labels = image_and_labels
+    before = node_names_by_class(session)
+    node = scene.add_volume(session, labels, "preview", label_map=True)
+    assert node.GetDisplayNode() is not None
+    scene.remove_node(session, node)
+    assert node_names_by_class(session) == before
+
+
 def test_inputs_given_to_the_adapter_are_never_modified(session, image_and_labels):
     image, labels = image_and_labels
     before_image, before_labels = image.array.copy(), labels.array.copy()

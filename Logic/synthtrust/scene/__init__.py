@@ -13,11 +13,13 @@ from synthtrust.scene.nodes import (
     get_attributes,
     image_from_volume,
     labels_from_segmentation,
+    remove_node,
+    scratch_nodes,
     set_attributes,
     table_rows,
 )
 from synthtrust.scene.session import SceneSession
 
 __all__ = ["SceneSession", "add_plot", "add_segmentation", "add_table", "add_volume", "create_run_folder",
-           "get_attributes", "image_from_volume", "labels_from_segmentation", "open_bundle", "save_bundle",
-           "set_attributes", "table_rows"]
+           "get_attributes", "image_from_volume", "labels_from_segmentation", "open_bundle", "remove_node",
+           "save_bundle", "scratch_nodes", "set_attributes", "table_rows"]

@@ -4,6 +4,8 @@ provenance attributes. Geometry is exact: RAS in MRML, LPS in the core (``diag(-
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import slicer
@@ -34,6 +36,33 @@ def get_attributes(node) -> dict:
             except (TypeError, json.JSONDecodeError):
                 result[name[len(ATTRIBUTE_PREFIX):]] = text
     return result
+
+
+@contextmanager
+def scratch_nodes(session: SceneSession) -> Iterator[None]:
+    """Remove every node added inside the block: a temporary label map and the display, storage and colour
+    table nodes MRML creates for it (removing a volume node leaves those behind)."""
+    before = {node.GetID() for node in session.nodes_by_class("vtkMRMLNode")}
+    try:
+        yield
+    finally:
+        for node in session.nodes_by_class("vtkMRMLNode"):
+            # Removing one node can take its helpers with it: skip those already gone.
+            if node.GetID() not in before and node.GetScene() is not None:
+                session.scene.RemoveNode(node)
+
+
+def remove_node(session: SceneSession, node) -> None:
+    """Remove ``node`` with the display and storage nodes only it uses."""
+    helpers = []
+    for getter, count in (("GetNthDisplayNode", "GetNumberOfDisplayNodes"),
+                          ("GetNthStorageNode", "GetNumberOfStorageNodes")):
+        if hasattr(node, count):
+            helpers += [getattr(node, getter)(i) for i in range(getattr(node, count)())]
+    session.scene.RemoveNode(node)
+    for helper in helpers:
+        if helper is not None and helper.GetScene() is not None:
+            session.scene.RemoveNode(helper)
 
 
 def _matrix(array: np.ndarray) -> vtk.vtkMatrix4x4:
@@ -92,22 +121,20 @@ def add_segmentation(session: SceneSession, labels: Image, schema: LabelSchema, 
     """A segmentation node with one segment per label value present (names and colours from the schema)."""
     node = session.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
     node.CreateDefaultDisplayNodes()
-    temporary = add_volume(session, labels.with_array(labels.array.astype(np.int16)), f"{name} labels",
-                           label_map=True)
     if reference_volume is not None:
         node.SetReferenceImageGeometryParameterFromVolumeNode(reference_volume)
     segmentation = node.GetSegmentation()
     for value in sorted(int(v) for v in np.unique(labels.array) if v != 0):
         label_name = schema.labels.get(value, f"label {value}")
-        segment_id = segmentation.AddEmptySegment(label_name.replace(" ", "_"), label_name, schema.colors.get(value, (0.5, 0.5, 0.5)))
-        single = labels.with_array((labels.array == value).astype(np.uint8))
-        mask_node = add_volume(session, single, f"{name} {label_name}", label_map=True)
-        ids = vtk.vtkStringArray()
-        ids.InsertNextValue(segment_id)
-        session.logics["Segmentations"].ImportLabelmapToSegmentationNode(mask_node, node, ids)
-        session.scene.RemoveNode(mask_node)
+        segment_id = segmentation.AddEmptySegment(label_name.replace(" ", "_"), label_name,
+                                                  schema.colors.get(value, (0.5, 0.5, 0.5)))
+        with scratch_nodes(session):
+            single = labels.with_array((labels.array == value).astype(np.uint8))
+            mask_node = add_volume(session, single, f"{name} {label_name}", label_map=True)
+            ids = vtk.vtkStringArray()
+            ids.InsertNextValue(segment_id)
+            session.logics["Segmentations"].ImportLabelmapToSegmentationNode(mask_node, node, ids)
         segmentation.GetSegment(segment_id).SetTag("SynthTrust.LabelValue", str(value))
-    session.scene.RemoveNode(temporary)
     if closed_surface:
         node.CreateClosedSurfaceRepresentation()
     set_attributes(node, {"schema": schema.name, **(attributes or {})})
@@ -126,12 +153,12 @@ def labels_from_segmentation(session: SceneSession, node, schema: LabelSchema, r
         segment = segmentation.GetSegment(segment_id)
         tag = vtk.mutable("")
         value = int(str(tag)) if segment.GetTag("SynthTrust.LabelValue", tag) else by_name[segment.GetName()]
-        exported = session.scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "export")
-        ids = vtk.vtkStringArray()
-        ids.InsertNextValue(segment_id)
-        session.logics["Segmentations"].ExportSegmentsToLabelmapNode(node, ids, exported, reference_volume)
-        mask = image_from_volume(exported).array > 0
-        session.scene.RemoveNode(exported)
+        with scratch_nodes(session):
+            exported = session.scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "export")
+            ids = vtk.vtkStringArray()
+            ids.InsertNextValue(segment_id)
+            session.logics["Segmentations"].ExportSegmentsToLabelmapNode(node, ids, exported, reference_volume)
+            mask = image_from_volume(exported).array > 0
         result[mask] = value
     return reference.with_array(result, name=node.GetName())
 
@@ -175,13 +202,15 @@ def table_rows(node) -> list[dict]:
 
 
 def add_plot(session: SceneSession, table_node, x_column: str, y_columns: list[str], title: str,
-             kind: str = "scatter", parent_folder=None):
-    """A plot chart with one series per y column, drawn from ``table_node``."""
-    chart = session.scene.AddNewNodeByClass("vtkMRMLPlotChartNode", title)
+             kind: str = "scatter", parent_folder=None, name: str = ""):
+    """A plot chart with one series per y column, drawn from ``table_node``; ``name`` (default: the
+    title) names the chart and series nodes, so several runs' charts can share one title."""
+    name = name or title
+    chart = session.scene.AddNewNodeByClass("vtkMRMLPlotChartNode", name)
     chart.SetTitle(title)
     chart.SetXAxisTitle(x_column)
     for column in y_columns:
-        series = session.scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", f"{title}: {column}")
+        series = session.scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", f"{name}: {column}")
         series.SetAndObserveTableNodeID(table_node.GetID())
         series.SetXColumnName(x_column)
         series.SetYColumnName(column)
