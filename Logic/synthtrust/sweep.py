@@ -83,8 +83,12 @@ def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modali
         except InputError as error:
             rows.append({**point.parameters, "variant": None, "status": f"not placed: {error}"})
             continue
-        result = run_loop(task, channels, modalities, edit, schema, segmenter, synthesizer, n_variants=variants,
-                          seed=seed, n_bootstrap=200)
+        try:
+            result = run_loop(task, channels, modalities, edit, schema, segmenter, synthesizer, n_variants=variants,
+                              seed=seed, n_bootstrap=200)
+        except InputError as error:  # e.g. the region exceeds the generator's limit: one row, not the sweep
+            rows.append({**point.parameters, "variant": None, "status": f"not synthesized: {error}"})
+            continue
         for k, variant in enumerate(result.variants):
             rows.append({**point.parameters, "variant": k, "seed": variant.seed, "status": "ok",
                          "lesion ml": float(schema.lesion_mask(edit.labels.array).sum() *

@@ -15,6 +15,7 @@ from synthtrust.errors import CancelledError, InputError
 from synthtrust.labels.schema import get_schema
 from synthtrust.segmentation.datasets import toy_case
 from synthtrust.synthesis.diffusion import engine as engine_module
+from synthtrust.synthesis.diffusion import sampler as sampler_module
 from synthtrust.synthesis.diffusion.config import preset
 from synthtrust.synthesis.diffusion.data import toy_cases
 from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
@@ -135,19 +136,84 @@ def test_the_quality_filter_scores_every_candidate_and_keeps_the_best(generators
         QualityFilter(inner, tiny_segmenter, threshold=1.5)
 
 
-def test_cuda_out_of_memory_falls_back_to_the_cpu_and_says_so(generators, monkeypatch):
-    real_sample, calls = engine_module.sample, []
+def test_out_of_memory_on_2d_slices_retries_with_fewer_slices_per_call_and_gives_the_same_image(generators,
+                                                                                               monkeypatch):
+    _, reference = synthesize(generators["cardiac-scar"], HEART, seed=2)
+    real_predict, batches = sampler_module._predict_noise, []
 
-    def flaky(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
+    def tight(network, model_input, timestep, max_batch, *rest):
+        batches.append(max_batch or model_input.shape[0])
+        if batches[-1] > 1:  # a GPU that holds one slice per network call
             raise torch.cuda.OutOfMemoryError("simulated: CUDA out of memory")
-        return real_sample(*args, **kwargs)
+        return real_predict(network, model_input, timestep, max_batch, *rest)
 
-    monkeypatch.setattr(engine_module, "sample", flaky)
-    _, result = synthesize(generators["brain-tumor"], BRAIN)
-    assert len(calls) == 2 and result.provenance["device"] == "cpu"
-    assert any("ran out of memory" in note for note in result.provenance["notes"])
+    monkeypatch.setattr(sampler_module, "_predict_noise", tight)
+    _, result = synthesize(generators["cardiac-scar"], HEART, seed=2)
+    assert max(batches) > 1 and batches[-1] == 1
+    assert any("ran out of memory" in note and "retried" in note for note in result.provenance["notes"])
+    assert np.allclose(result.channels[0].array, reference.channels[0].array, atol=1e-4)
+
+
+def test_after_out_of_memory_a_gpu_hands_over_to_the_cpu_and_the_cpu_gives_up():
+    from synthtrust.synthesis.diffusion.memory import after_out_of_memory
+    from synthtrust.synthesis.diffusion.sampler import SamplingRequest
+
+    notes = []
+    request = SamplingRequest((1, 2, 8, 8, 8))
+    assert after_out_of_memory(torch.device("cuda"), request, 1024, notes) == torch.device("cpu")
+    assert "generated on the CPU" in notes[-1]
+    assert after_out_of_memory(torch.device("cpu"), request, 1024, notes) is None
+    slices = SamplingRequest((6, 2, 8, 8))
+    assert after_out_of_memory(torch.device("cuda"), slices, 1024, notes) == torch.device("cuda")
+    assert slices.max_batch == 3 and "retried with 3" in notes[-1]
+
+
+def test_ddpm_and_repaint_resampling_run_in_the_engine_and_keep_the_outside(generators):
+    for options in ({"scheduler": "ddpm"}, {"resampling": 3}):
+        case, result = synthesize(generators["brain-tumor"], BRAIN, seed=4, **options)
+        lesion = get_schema("brats").lesion_mask(case.labels.array)
+        assert np.array_equal(case.channels[0].array[~lesion], result.channels[0].array[~lesion])
+        for key, value in options.items():
+            assert result.provenance[key] == value
+
+
+def test_healthy_filling_changes_only_the_region_and_needs_the_inpaint_engine(generators):
+    case = toy_case("brain-tumor", ["flair", "t1c"], 99)
+    region = case.labels.with_array((case.labels.array > 0).astype(np.uint8))
+    synthesizer = DiffusionSynthesizer("inpaint", generator=load_generator(generators["brain-tumor"]), steps=3)
+    result = synthesizer.fill_healthy(case.channels, region, "brain-tumor", ["flair", "t1c"], seed=1)
+    inside = region.array > 0
+    assert np.array_equal(case.channels[1].array[~inside], result.channels[1].array[~inside])
+    assert not np.array_equal(case.channels[1].array[inside], result.channels[1].array[inside])
+    assert result.provenance["purpose"] == "healthy-tissue inpainting"
+    with pytest.raises(InputError, match="inpaint engine"):
+        DiffusionSynthesizer("conditional", generator=load_generator(generators["brain-tumor"])).fill_healthy(
+            case.channels, region, "brain-tumor", ["flair", "t1c"])
+    with pytest.raises(InputError, match="empty"):
+        synthesizer.fill_healthy(case.channels, region.with_array(np.zeros_like(region.array)), "brain-tumor",
+                                 ["flair", "t1c"])
+
+
+def test_guidance_and_the_filter_work_on_slice_wise_2d_generators(generators):
+    from monai.networks.nets import UNet
+
+    from synthtrust.segmentation.config import NetworkConfig
+    from synthtrust.segmentation.segmenter import Segmenter
+    from synthtrust.synthesis.quality import QualityFilter
+
+    torch.manual_seed(0)
+    config = NetworkConfig(architecture="unet", channels=["lge"], task="cardiac-scar", label_values=[0, 1, 2, 3, 4],
+                           network_kwargs={"channels": [4, 8], "strides": [2]}, normalization="zscore-nonzero",
+                           target_spacing_mm=None, roi_size=(16, 16, 16))
+    segmenter = Segmenter(UNet(spatial_dims=3, in_channels=1, out_channels=5, channels=(4, 8), strides=(2,)),
+                          config, "cpu", "tiny-lge-segmenter", "0" * 64)
+    _, guided = synthesize(generators["cardiac-scar"], HEART, seed=1, guidance=1.0, segmenter=segmenter)
+    assert len(guided.provenance["guidance_losses"]) == 2  # round(0.5 * 3) guided steps of 3
+    case = toy_case(*HEART[:2], 99)
+    inner = DiffusionSynthesizer("inpaint", generator=load_generator(generators["cardiac-scar"]), steps=2)
+    result = QualityFilter(inner, segmenter, threshold=0.0, candidates=2).synthesize(
+        case.channels, case.labels, get_schema("emidec"), ["lge"], seed=0)
+    assert len(result.provenance["quality_filter"]["candidates"]) == 2
 
 
 def test_a_region_that_needs_more_memory_than_there_is_is_refused_before_sampling(generators, monkeypatch):

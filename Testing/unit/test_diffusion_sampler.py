@@ -76,3 +76,59 @@ def test_inconsistent_requests_are_refused():
         SamplingRequest(SHAPE, known=torch.zeros(SHAPE)).validate()
     with pytest.raises(InputError, match="at least 1"):
         SamplingRequest(SHAPE, steps=0).validate()
+
+
+class GaussianOracle(torch.nn.Module):
+    """The exact noise prediction when every voxel of the data is N(0, std^2): a sampler that steps
+    correctly must give back that spread; one that skips steps wrongly leaves noise in (std too large)."""
+
+    def __init__(self, alphas_cumprod: torch.Tensor, std: float):
+        super().__init__()
+        self.alphas_cumprod, self.std = alphas_cumprod, std
+
+    def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        alpha_bar = self.alphas_cumprod[int(timesteps[0])]
+        return (1 - alpha_bar).sqrt() / (alpha_bar * self.std**2 + 1 - alpha_bar) * noisy
+
+
+@pytest.mark.parametrize("steps", [1000, 100, 50])
+def test_ddpm_with_fewer_steps_than_trained_samples_the_data_spread(steps):
+    from monai.networks.schedulers import DDPMScheduler
+
+    scheduler = DDPMScheduler(num_train_timesteps=1000)
+    oracle = GaussianOracle(scheduler.alphas_cumprod.clone(), 0.5)
+    result = sample(oracle, scheduler, SamplingRequest((1, 1, 32, 32, 32), steps=steps, seed=0))
+    assert abs(float(result.std()) - 0.5) < 0.07
+
+
+def test_more_steps_than_the_model_was_trained_with_are_refused(network):
+    with pytest.raises(InputError, match="100 timesteps"):
+        sample(network, ddim(), SamplingRequest(SHAPE, steps=101, condition=condition()))
+
+
+def test_repaint_resampling_runs_each_step_r_times_and_keeps_the_known_region(network):
+    known, mask, calls = torch.rand(SHAPE), condition(), []
+
+    def counting(model_input, timesteps):
+        calls.append(int(timesteps[0]))
+        return network(model_input, timesteps=timesteps)
+
+    wrapped = torch.nn.Module()
+    wrapped.forward = counting
+    result = sample(wrapped, ddim(), SamplingRequest(SHAPE, steps=3, condition=mask, known=known, generate_mask=mask,
+                                                     resampling=2))
+    assert len(calls) == 2 + 2 + 1  # the last step is not resampled
+    assert torch.equal(result[mask == 0], known[mask == 0])
+
+
+def test_micro_batches_give_the_same_slices_as_one_call():
+    from monai.networks.nets import DiffusionModelUNet
+
+    torch.manual_seed(0)
+    network = DiffusionModelUNet(spatial_dims=2, in_channels=2, out_channels=1, channels=(8, 16),
+                                 attention_levels=(False, False), num_res_blocks=1, norm_num_groups=8)
+    mask = torch.zeros((4, 1, 16, 16))
+    mask[..., 4:12, 4:12] = 1
+    whole = sample(network, ddim(), SamplingRequest((4, 1, 16, 16), steps=3, seed=1, condition=mask))
+    chunked = sample(network, ddim(), SamplingRequest((4, 1, 16, 16), steps=3, seed=1, condition=mask, max_batch=1))
+    assert torch.allclose(whole, chunked, atol=1e-5)

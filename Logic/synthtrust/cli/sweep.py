@@ -47,7 +47,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--brain-mask", type=Path, help="brain: brain mask (derived when omitted)")
     add_coordinates_option(parser)
     parser.add_argument("--engine", choices=ENGINE_NAMES, default="template")
+    parser.add_argument("--model", type=Path, help="generator for the learned engines (default: the shipped one)")
     parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
+    parser.add_argument("--guidance", type=float, default=0.0, help="segmenter-guidance weight (0 = off)")
+    parser.add_argument("--candidates", type=int, default=1, help="quality filter: candidates per variant")
+    parser.add_argument("--quality-threshold", type=float,
+                        help="quality filter: keep the candidate whose lesion is recovered best (Dice >= T passes; "
+                             "default 0.6 when --candidates > 1)")
     parser.add_argument("--variants", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -90,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     segmenter = (load_segmenter(args.segmenter, args.device, args.task) if args.segmenter
                  else load_default_segmenter(args.task, modalities, args.device))
     synthesizer = make_synthesizer(args.engine, task=args.task, channels=modalities, device=args.device,
-                                   steps=args.steps)
+                                   steps=args.steps, model=args.model, scheduler=args.scheduler,
+                                   guidance=args.guidance, segmenter=segmenter, candidates=args.candidates,
+                                   quality_threshold=args.quality_threshold)
     rows = run_sweep(points, args.task, channels, modalities, schema, synthesizer, segmenter, args.variants,
                      args.seed, progress=_progress)
     write_table(rows, args.out)

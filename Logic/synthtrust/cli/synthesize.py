@@ -44,6 +44,9 @@ def add_parser(subparsers) -> None:
                                                    "folder; default: the shipped generator for the task and channels")
     learned.add_argument("--steps", type=int, default=25, help="sampling steps (default 25)")
     learned.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
+    learned.add_argument("--resampling", type=int, default=1,
+                         help="inpaint: RePaint resampling passes per step (default 1 = none; 2-5 blend the region "
+                              "better at that many times the cost)")
     learned.add_argument("--guidance", type=float, default=0.0,
                          help="segmenter-guidance weight (0 = off; try 1-3)")
     learned.add_argument("--guidance-steps", default="0,0.5", type=lambda t: tuple(float(v) for v in t.split(",")),
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     synthesizer = make_synthesizer(
         args.engine, task=SCHEMA_TASKS.get(schema.name), channels=modalities, model=args.model,
         device=args.device, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance,
-        guidance_steps=args.guidance_steps, precision=args.precision, threads=args.threads,
+        guidance_steps=args.guidance_steps, precision=args.precision, threads=args.threads, resampling=args.resampling,
         whole_image=args.whole_image, quality_threshold=args.quality_threshold, candidates=args.candidates,
         segmenter=segmenter)
     # Refuse bad input (lesion, model, anatomy, region size) before printing progress or writing anything.
@@ -112,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"variant {k + 1}/{args.variants} ({args.engine}, seed {args.seed + k})", file=sys.stderr, flush=True)
             result = synthesizer.synthesize(channels, lesion, schema, modalities, seed=args.seed + k,
                                             progress=_progress, anatomy=anatomy)
+            for note in result.provenance.get("notes", []):
+                print(f"  note: {note}", file=sys.stderr, flush=True)
             files = []
             for c, channel in enumerate(result.channels):
                 path = scratch / f"variant_{k}_{c}.nii.gz"
@@ -123,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                              inputs={**{f"image_{c}": p for c, p in enumerate(args.image)}, "lesion": args.lesion},
                              parameters={"engine": args.engine, "schema": schema.name, "modalities": modalities,
                                          "seed": args.seed, "variants": args.variants, "steps": args.steps,
-                                         "scheduler": args.scheduler, "guidance": args.guidance,
+                                         "scheduler": args.scheduler, "resampling": args.resampling, "guidance": args.guidance,
                                          "guidance_steps": list(args.guidance_steps), "device": args.device,
                                          "quality_threshold": args.quality_threshold, "candidates": args.candidates,
                                          "model": str(args.model) if args.model else "default"},

@@ -37,6 +37,9 @@ def add_parser(subparsers) -> None:
                         help="default: the shipped generators' data; toy: seeded toy volumes for a quick check")
     parser.add_argument("--data-root", type=Path,
                         help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
+    parser.add_argument("--hold-out", action="append", default=[], metavar="CASE",
+                        help="leave out the training cases whose name contains CASE (repeatable), e.g. "
+                             "TCGA-DU-7294 to measure the generator on a brain it never saw")
     parser.add_argument("--resume", action="store_true", help="continue from <id>.checkpoint.pt in --out")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
@@ -71,6 +74,15 @@ def run(args: argparse.Namespace) -> int:
                                                             "project-generated", "cases": 2, "use": "pipeline check"}]
     else:
         cases, sources = generator_cases(args.task, channels, args.seed, args.data_root)
+    for name in args.hold_out:
+        kept = [case for case in cases if name not in case.name]
+        if len(kept) == len(cases):
+            raise InputError(f"--hold-out {name} matches no training case; the cases are "
+                             f"{', '.join(case.name for case in cases)}")
+        cases = kept
+    for source in sources if args.hold_out else []:
+        source["cases"] = sum(1 for case in cases if case.source == source["source"])
+        source["use"] += f"; held out: {', '.join(args.hold_out)}"
     config.validate()
     training = GeneratorTraining(
         config, cases, sources, args.out, iterations=args.iterations, batch_size=args.batch_size,

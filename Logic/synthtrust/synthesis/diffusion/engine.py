@@ -25,7 +25,7 @@ from synthtrust.labels.schema import LabelSchema
 from synthtrust.segmentation.config import canonical_channel
 from synthtrust.synthesis.base import SynthesisResult, validate_synthesis_inputs
 from synthtrust.synthesis.diffusion import region as grid
-from synthtrust.synthesis.diffusion.memory import estimate_sampling_bytes, pick_device
+from synthtrust.synthesis.diffusion.memory import after_out_of_memory, estimate_sampling_bytes, pick_device
 from synthtrust.synthesis.diffusion.model import (
     Generator,
     load_default_generator,
@@ -57,11 +57,14 @@ class DiffusionSynthesizer:
     def __init__(self, engine: str, generator: Generator | None = None, model: str | Path | None = None,
                  device: str = "auto", steps: int = 25, scheduler: str = "ddim", guidance: float = 0.0,
                  guidance_steps: tuple[float, float] = (0.0, 0.5), segmenter=None, precision: str = "float32",
-                 threads: int | None = None, blend_mm: float = 3.0, whole_image: bool = False, eta: float = 0.0):
+                 threads: int | None = None, blend_mm: float = 3.0, whole_image: bool = False, eta: float = 0.0,
+                 resampling: int = 1):
         if engine not in ("inpaint", "conditional"):
             raise InputError(f"diffusion engine {engine!r} is unknown; use inpaint or conditional")
         if steps < 1:
             raise InputError(f"--steps {steps} must be at least 1")
+        if resampling < 1:
+            raise InputError(f"--resampling {resampling} must be at least 1 (1 = no RePaint resampling)")
         if guidance < 0:
             raise InputError(f"--guidance {guidance} must be 0 (off) or positive")
         self.name = engine
@@ -69,7 +72,7 @@ class DiffusionSynthesizer:
         self.device, self.steps, self.scheduler, self.eta = device, int(steps), scheduler, float(eta)
         self.guidance, self.guidance_steps, self.segmenter = float(guidance), tuple(guidance_steps), segmenter
         self.precision, self.threads = precision, threads
-        self.blend_mm, self.whole_image = float(blend_mm), bool(whole_image)
+        self.blend_mm, self.whole_image, self.resampling = float(blend_mm), bool(whole_image), int(resampling)
         self.notes: list[str] = []
 
     @classmethod
@@ -129,18 +132,57 @@ class DiffusionSynthesizer:
     def synthesize(self, channels: list[Image], lesion: Image, schema: LabelSchema, modalities: list[str],
                    seed: int = 0, progress=None, should_cancel=None, anatomy: Image | None = None) -> SynthesisResult:
         started = time.perf_counter()
+        self.notes = []
         lesion_region, task, generator, anatomy_mask, region = self.prepare(channels, lesion, schema, modalities,
                                                                             anatomy)
+        result = self._generate(channels, lesion.array, lesion_region, anatomy_mask, region, generator, task,
+                                modalities, seed, progress, should_cancel)
+        result.provenance.update({"schema": schema.name, "mask_sha256": mask_checksum(lesion.array),
+                                  "seconds": round(time.perf_counter() - started, 3)})
+        return result
+
+    def fill_healthy(self, channels: list[Image], region: Image, task: str, modalities: list[str], seed: int = 0,
+                     progress=None, should_cancel=None, anatomy: Image | None = None) -> SynthesisResult:
+        """Inpaint ``region`` (a mask) with healthy tissue: the BraTS local-synthesis task, and a way to
+        remove a lesion from an image. Voxels outside the region come back bit-identical."""
+        started = time.perf_counter()
+        self.notes = []
+        if self.name != "inpaint":
+            raise InputError("healthy-tissue filling needs the inpaint engine (it keeps the image around the region)")
+        if not channels:
+            raise InputError("no image channel was given; pass at least one image")
+        for channel in channels:
+            require_same_grid(channels[0], channel, what="channel")
+        require_same_grid(channels[0], region, what="region mask")
+        mask = region.array > 0
+        if not mask.any() or mask.all():
+            raise InputError("the region to fill must be a part of the image: it is "
+                             f"{'empty' if not mask.any() else 'the whole image'}")
+        generator = self.load(task, modalities)
+        schema = generator.config.schema
+        anatomy_mask = _anatomy_mask(channels, region.with_array(np.zeros(mask.shape, np.uint8)), schema, anatomy)
+        box = grid.choose_region(mask, region.spacing_zyx, generator.config, self.whole_image)
+        no_lesion = np.zeros(mask.shape, np.uint8)
+        result = self._generate(channels, no_lesion, mask, anatomy_mask | mask, box, generator, task, modalities,
+                                seed, progress, should_cancel)
+        result.provenance.update({"purpose": "healthy-tissue inpainting", "mask_sha256": mask_checksum(mask),
+                                  "seconds": round(time.perf_counter() - started, 3)})
+        return result
+
+    def _generate(self, channels: list[Image], labels: np.ndarray, lesion_region: np.ndarray,
+                  anatomy_mask: np.ndarray, region, generator: Generator, task: str, modalities: list[str], seed: int,
+                  progress, should_cancel) -> SynthesisResult:
+        """Generate inside ``lesion_region`` conditioned on ``labels``; the shared half of both entry points."""
         config = generator.config
         order = [[canonical_channel(m) for m in modalities].index(name) for name in config.channels]
-        spacing = lesion.spacing_zyx
+        spacing = channels[0].spacing_zyx
         box = region.box
 
         scales = [grid.IntensityScale.of(channels[c].array, config.intensity_clip) for c in order]
         crop = np.stack([channels[c].array[box].astype(np.float32) for c in order])
         known = grid.to_model_batch(crop, region, config)
         known = torch.cat([scale.to_model(known[:, i:i + 1]) for i, scale in enumerate(scales)], dim=1)
-        labels_crop = lesion.array[box]
+        labels_crop = labels[box]
         one_hot = grid.to_model_batch(grid.one_hot_labels(labels_crop, config.lesion_values), region, config) > 0.5
         anatomy_model = grid.to_model_batch(anatomy_mask[box][None].astype(np.float32), region, config) > 0.5
         lesion_model = grid.to_model_batch(lesion_region[box][None].astype(np.float32), region, config) > 0.25
@@ -153,7 +195,8 @@ class DiffusionSynthesizer:
         request = SamplingRequest(tuple(known.shape), steps=self.steps, seed=seed, eta=self.eta, condition=condition,
                                   known=None if conditional else known,
                                   generate_mask=None if conditional else generate,
-                                  guidance_steps=self.guidance_steps, precision=self.precision)
+                                  guidance_steps=self.guidance_steps, precision=self.precision,
+                                  resampling=self.resampling if not conditional else 1)
         guidance = None
         if self.guidance > 0:
             guidance = self._guidance(task, modalities, config, labels_crop, region, generate)
@@ -164,7 +207,8 @@ class DiffusionSynthesizer:
                 progress(step.step, step.total, step.message())
 
         generated, device_used = self._sample(generator, request, report, should_cancel)
-        values = grid.from_model_batch(generated.float().cpu(), region, config)
+        # The model's range is [-1, 1] (clipped z-scores): never write back values beyond what it was taught.
+        values = grid.from_model_batch(generated.float().clamp(-1.0, 1.0).cpu(), region, config)
         values = np.stack([scales[i].from_model(torch.from_numpy(values[i])).numpy() for i in range(len(order))])
 
         edit_region, weight = self._write_region(lesion_region, box, spacing, region, conditional)
@@ -180,15 +224,14 @@ class DiffusionSynthesizer:
         provenance = {
             "engine": self.name, "software_version": synthtrust.__version__, "seed": int(seed),
             **generator.describe(), "steps": self.steps, "scheduler": self.scheduler, "eta": self.eta,
+            "resampling": self.resampling if not conditional else 1,
             "guidance": self.guidance, "guidance_steps": list(self.guidance_steps),
             "guidance_losses": [round(v, 4) for v in guidance.losses] if guidance else [],
             "device": str(device_used), "precision": self.precision, "notes": list(self.notes),
-            "modalities": list(modalities), "schema": schema.name, "mask_sha256": mask_checksum(lesion.array),
-            "region_box_zyx": [[s.start, s.stop] for s in box], "model_grid_shape": list(region.model_shape),
+            "modalities": list(modalities), "region_box_zyx": [[s.start, s.stop] for s in box], "model_grid_shape": list(region.model_shape),
             "blend_mm": self.blend_mm if conditional else 0.0, "whole_image": self.whole_image,
             "intensity_scales": [{"channel": c, "mean": round(s.mean, 5), "std": round(s.std, 5)}
                                  for c, s in zip(order, scales, strict=True)],
-            "seconds": round(time.perf_counter() - started, 3),
         }
         return SynthesisResult(outputs, edit_region, provenance)
 
@@ -229,22 +272,30 @@ class DiffusionSynthesizer:
                                  config.spatial_dims, multiple)
 
     def _sample(self, generator: Generator, request: SamplingRequest, report, should_cancel):
+        """Sample on the chosen device. On CUDA out-of-memory: 2D models retry with half as many slices per
+        network call (same result), then the CPU; every fallback is recorded in ``notes``."""
         config = generator.config
         needed = estimate_sampling_bytes(config, request.shape)
         device = pick_device(self.device, needed, self.notes)
-        if device.type == "cpu" and self.threads:
+        threads = torch.get_num_threads()
+        if self.threads:
             torch.set_num_threads(int(self.threads))
-        scheduler = make_scheduler(config, self.scheduler)
         try:
-            network = generator.network.to(device)
-            return sample(network, scheduler, request, device, report, should_cancel), device
-        except torch.cuda.OutOfMemoryError:
-            # The estimate was optimistic: finish on the CPU rather than fail, and say so in the provenance.
-            torch.cuda.empty_cache()
-            self.notes.append(f"CUDA ran out of memory for a {tuple(request.shape)} region; generated on the CPU")
-            network = generator.network.to("cpu")
-            return sample(network, make_scheduler(config, self.scheduler), request, "cpu", report, should_cancel), \
-                torch.device("cpu")
+            while True:
+                try:
+                    network = generator.network.to(device)
+                    return sample(network, make_scheduler(config, self.scheduler), request, device, report,
+                                  should_cancel), device
+                except torch.cuda.OutOfMemoryError:
+                    if torch.cuda.is_available():
+                        torch.cuda.empty_cache()
+                    device = after_out_of_memory(device, request, needed, self.notes)
+                    if device is None:
+                        raise
+        finally:
+            torch.set_num_threads(threads)
+            if self.segmenter is not None and getattr(self.segmenter, "device", None) is not None:
+                self.segmenter.network.to(self.segmenter.device)  # guidance may have moved it
 
 
 class _Reordered(torch.nn.Module):

@@ -45,3 +45,18 @@ def pick_device(requested: str, needed_bytes: int, notes: list[str]) -> torch.de
                          f"{available_memory_bytes() / 2**30:.1f} GiB is available; generate a smaller region "
                          "(a smaller lesion, or lesion by lesion) or free memory")
     return device
+
+
+def after_out_of_memory(device: torch.device, request, needed_bytes: int, notes: list[str]) -> torch.device | None:
+    """What to try after an out-of-memory error: fewer slices per network call (2D models; the result is
+    the same), then the CPU; ``None`` when nothing is left to try. Each step is recorded in ``notes``."""
+    batch = request.max_batch or request.shape[0]
+    if batch > 1:
+        request.max_batch = batch // 2
+        notes.append(f"{device.type} ran out of memory with {batch} slices per network call; retried with "
+                     f"{request.max_batch}")
+        return device
+    if device.type != "cpu":
+        notes.append(f"CUDA ran out of memory for a {tuple(request.shape)} region; generated on the CPU")
+        return pick_device("cpu", needed_bytes, notes)
+    return None

@@ -1,0 +1,356 @@
+"""Measure the shipped diffusion generators on ../shared/data: off-target change, conditioning fidelity,
+healthy-tissue inpainting (BraTS 2023 local-synthesis protocol) and speed.
+
+Usage (2 CPU threads; about 40 minutes with the defaults):
+    .venv/bin/python scripts/evaluate_generators.py --out docs/generator_evaluation.json --update-cards
+        [--brain-edits 6] [--scar-edits 6] [--healthy-masks 4] [--held-out-model PATH] [--device cpu]
+
+Edits are placed at seeded random positions: tumours (15-30 mm core) in healthy brain of the two TCGA-LGG
+cases, away from the real tumour; scars (1-3 adjacent AHA segments, transmurality 0.25-1) on unseen LGE
+phantoms, the unseen Sunnybrook heart SC-HF-I-5 rendered LGE-like, and the real EMIDEC P100 LGE heart
+(research evaluation only: its licence forbids training shipped weights on it). Every engine setting sees
+the same edits and seeds. Fidelity is the loop's audit: Dice(intended lesion, the default segmenter's
+lesion) >= 0.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY / "Logic"))
+
+from synthtrust.editing.scar import place_scar  # noqa: E402
+from synthtrust.editing.tumor import place_tumor  # noqa: E402
+from synthtrust.errors import InputError  # noqa: E402
+from synthtrust.imaging.io import load_image  # noqa: E402
+from synthtrust.labels.schema import EMIDEC, brats_schema  # noqa: E402
+from synthtrust.metrics.local_synthesis import local_synthesis_scores  # noqa: E402
+from synthtrust.segmentation.datasets import data_root  # noqa: E402
+from synthtrust.segmentation.manifest import load_default_segmenter  # noqa: E402
+from synthtrust.synthesis.engines import make_synthesizer  # noqa: E402
+from synthtrust.trust.audits import conditioning_fidelity  # noqa: E402
+
+TCGA_CASES = ("TCGA-FG-6692", "TCGA-DU-7294")
+RINGS = ((1, 2, 3, 4, 5, 6), (7, 8, 9, 10, 11, 12), (13, 14, 15, 16))
+THRESHOLD = 0.6
+
+
+# ------------------------------------------------------------------ images and edits
+def brain_case(root: Path, case: str):
+    folder = root / "brainles_tcga" / case
+    flair = load_image(folder / "sri24_skullstripped" / f"{case}_fla.nii.gz", "FLAIR")
+    t1c = load_image(folder / "sri24_skullstripped" / f"{case}_t1c.nii.gz", "T1c")
+    real = load_image(folder / "algorithm_segmentations" / "fusion_simple.nii.gz", "real tumour")
+    return flair, t1c, real
+
+
+def tumour_edits(flair, real, count: int, seed: int):
+    """Tumours in healthy brain: centre >= 12 mm inside the brain and >= 25 mm from the real tumour."""
+    brain = flair.array > 0
+    depth = ndimage.distance_transform_edt(brain, sampling=flair.spacing_zyx)
+    clearance = ndimage.distance_transform_edt(real.array == 0, sampling=flair.spacing_zyx)
+    pool = np.argwhere((depth > 12.0) & (clearance > 25.0))
+    rng, edits = np.random.default_rng(seed), []
+    while len(edits) < count:
+        z, y, x = pool[rng.integers(len(pool))]
+        size = float(rng.uniform(15.0, 30.0))
+        try:
+            edit = place_tumor(flair, flair.geometry.index_to_physical((x, y, z)), size, seed=int(rng.integers(1000)))
+        except InputError:
+            continue
+        if not np.any(edit.labels.array[real.array > 0]):
+            edits.append((edit, {"size_mm": round(size, 1), "center_zyx": [int(z), int(y), int(x)]}))
+    return edits
+
+
+def hearts(root: Path):
+    """(name, LGE image, EMIDEC anatomy labels without scar), none seen in the generator's training."""
+    from synthtrust.phantoms.cardiac import lge_like_from_labels, make_lge_phantom
+
+    for seed in (901, 902):
+        image, anatomy = make_lge_phantom(seed=seed)
+        yield f"LGE phantom seed {seed} (unseen)", image, anatomy
+    folder = root / "sunnybrook_cine"
+    anatomy = load_image(folder / "SC-HF-I-5_label.nii.gz", "anatomy")
+    anatomy = anatomy.with_array(anatomy.array.astype(np.uint8))
+    image = lge_like_from_labels(anatomy, seed=903, image=load_image(folder / "SC-HF-I-5_image.nii.gz", "cine"))
+    yield "Sunnybrook SC-HF-I-5 rendered LGE-like (unseen anatomy)", image, anatomy
+    labels = load_image(root / "emidec_Case_P100" / "Case_P100_label.nii.gz", "labels")
+    healthy = np.where(np.isin(labels.array, (3, 4)), 2, labels.array).astype(np.uint8)
+    image = load_image(root / "emidec_Case_P100" / "Case_P100_image.nii.gz", "LGE")
+    yield "EMIDEC P100 real LGE (its own scar relabelled myocardium)", image.with_array(
+        image.array.astype(np.float32)), labels.with_array(healthy)
+
+
+def scar_edits(anatomy, count: int, seed: int):
+    rng, edits = np.random.default_rng(seed), []
+    while len(edits) < count:
+        ring = RINGS[int(rng.integers(len(RINGS)))]
+        start, width = int(rng.integers(len(ring))), int(rng.integers(1, 4))
+        segments = [ring[(start + k) % len(ring)] for k in range(width)]
+        transmurality = float(rng.choice([0.25, 0.5, 0.75, 1.0]))
+        try:
+            edit = place_scar(anatomy, segments, transmurality, mvo=float(rng.choice([0.0, 0.3])),
+                              seed=int(rng.integers(1000)))
+        except InputError:
+            continue
+        edits.append((edit, {"segments": segments, "transmurality": transmurality}))
+    return edits
+
+
+# ------------------------------------------------------------------ scoring
+def settings(task: str, modalities: list[str], segmenter, args) -> dict:
+    common = {"task": task, "channels": modalities, "device": args.device, "steps": args.steps}
+    return {
+        "template": lambda: make_synthesizer("template"),
+        "inpaint": lambda: make_synthesizer("inpaint", **common),
+        "conditional": lambda: make_synthesizer("conditional", **common),
+        f"inpaint + guidance {args.guidance:g}": lambda: make_synthesizer(
+            "inpaint", guidance=args.guidance, segmenter=segmenter, **common),
+        f"inpaint + filter K={args.candidates}": lambda: _filter(make_synthesizer("inpaint", **common), segmenter,
+                                                                 args.candidates),
+    }
+
+
+def _filter(inner, segmenter, candidates: int):
+    from synthtrust.synthesis.quality import QualityFilter
+
+    # Stops at the first candidate that passes: the share of edits it rescues is what a user gets.
+    return QualityFilter(inner, segmenter, THRESHOLD, candidates, stop_at_first_pass=True)
+
+
+def run_edit(synthesizer, channels, edit, schema, modalities, segmenter, seed: int) -> dict:
+    from synthtrust.metrics import evaluate_labels
+
+    started = time.perf_counter()
+    result = synthesizer.synthesize(channels, edit.labels, schema, modalities, seed=seed)
+    synthesized = time.perf_counter()
+    prediction = segmenter.predict(result.channels, channel_names=modalities)
+    segmented = time.perf_counter()
+    intended = schema.lesion_mask(edit.labels.array)
+    dice = conditioning_fidelity(intended, schema.lesion_mask(prediction.labels.array), THRESHOLD)["dice"]
+    evaluate_labels(edit.labels.array, prediction.labels.array, schema, edit.labels.spacing_zyx)
+    evaluated = time.perf_counter()
+    changed = np.any([o.array != s.array for o, s in zip(channels, result.channels, strict=True)], axis=0)
+    record = {"dice": round(dice, 4), "passed": dice >= THRESHOLD,
+              "changed_outside_lesion": int(np.count_nonzero(changed & ~intended)),
+              "changed_outside_edit_region": int(np.count_nonzero(changed & ~result.edit_region)),
+              "seconds_synthesis": round(synthesized - started, 2), "seconds_segment": round(segmented - synthesized, 2),
+              "seconds_evaluate": round(evaluated - segmented, 2)}
+    quality = result.provenance.get("quality_filter")
+    if quality:
+        record["candidates_tried"] = len(quality["candidates"])
+    return record
+
+
+def summarise(records: list[dict]) -> dict:
+    dice = [r["dice"] for r in records]
+    summary = {"edits": len(records), "fidelity_pass_rate": round(float(np.mean([r["passed"] for r in records])), 3),
+               "mean_dice": round(float(np.mean(dice)), 3), "median_dice": round(float(np.median(dice)), 3),
+               "max_changed_outside_lesion": max(r["changed_outside_lesion"] for r in records),
+               "max_changed_outside_edit_region": max(r["changed_outside_edit_region"] for r in records),
+               "median_seconds_synthesis": round(statistics.median(r["seconds_synthesis"] for r in records), 2),
+               "median_seconds_pipeline": round(statistics.median(
+                   r["seconds_synthesis"] + r["seconds_segment"] + r["seconds_evaluate"] for r in records), 2)}
+    if "candidates_tried" in records[0]:
+        summary["mean_candidates_tried"] = round(float(np.mean([r["candidates_tried"] for r in records])), 2)
+    return summary
+
+
+def fidelity(task: str, groups, modalities: list[str], args) -> dict:
+    """groups: (name, channels, edits); every setting runs every edit with the same seed."""
+    schema = brats_schema() if task == "brain-tumor" else EMIDEC
+    segmenter = load_default_segmenter(task, modalities, args.device)
+    out = {"segmenter": segmenter.model_id, "settings": {}, "images": [name for name, _, _ in groups]}
+    for name, make in settings(task, modalities, segmenter, args).items():
+        synthesizer, records = make(), []
+        for image_name, channels, edits in groups:
+            for k, (edit, parameters) in enumerate(edits):
+                record = run_edit(synthesizer, channels, edit, schema, modalities, segmenter, seed=k)
+                records.append({"image": image_name, **parameters, **record})
+                print(f"{task} | {name} | {image_name} | edit {k}: Dice {record['dice']:.3f}", flush=True)
+        out["settings"][name] = {"summary": summarise(records), "edits": records}
+        per_image = {}
+        for image_name, _, _ in groups:
+            mine = [r for r in records if r["image"] == image_name]
+            per_image[image_name] = round(float(np.mean([r["passed"] for r in mine])), 3)
+        out["settings"][name]["summary"]["pass_rate_per_image"] = per_image
+    return out
+
+
+# ------------------------------------------------------------------ healthy-tissue inpainting
+def healthy_inpainting(root: Path, masks: int, args, model: Path | None) -> dict:
+    from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
+
+    engine = DiffusionSynthesizer("inpaint", model=model, device=args.device, steps=args.steps)
+    rows = []
+    for index, case in enumerate(TCGA_CASES if model is None else (args.held_out_case,)):
+        flair, t1c, real = brain_case(root, case)
+        for k, (edit, parameters) in enumerate(tumour_edits(flair, real, masks, seed=100 + index)):
+            mask = edit.labels.array > 0
+            voided = [c.with_array(np.where(mask, 0, c.array).astype(c.array.dtype)) for c in (flair, t1c)]
+            region = edit.labels.with_array(mask.astype(np.uint8))
+            started = time.perf_counter()
+            result = engine.fill_healthy(voided, region, "brain-tumor", ["flair", "t1c"], seed=k)
+            seconds = time.perf_counter() - started
+            row = {"case": case, **parameters, "mask_ml": round(float(mask.sum()) / 1000.0, 1),
+                   "seconds": round(seconds, 2)}
+            for channel, original, empty, filled in zip(("flair", "t1c"), (flair, t1c), voided, result.channels,
+                                                        strict=True):
+                scores = local_synthesis_scores(filled.array, original.array, empty.array, mask)
+                shell = ndimage.binary_dilation(mask, iterations=3) & ~mask & (original.array > 0)
+                mean_fill = np.where(mask, original.array[shell].mean(), original.array)
+                baseline = local_synthesis_scores(mean_fill, original.array, empty.array, mask)
+                row[channel] = {k2: round(v, 4) for k2, v in scores.items() if k2 in ("ssim", "psnr_db", "mse")}
+                row[f"{channel}_mean_fill_baseline"] = {k2: round(v, 4) for k2, v in baseline.items()
+                                                        if k2 in ("ssim", "psnr_db", "mse")}
+            rows.append(row)
+            print(f"healthy | {case} | mask {k}: FLAIR SSIM {row['flair']['ssim']:.3f}, T1c SSIM "
+                  f"{row['t1c']['ssim']:.3f}", flush=True)
+    summary = {"masks": len(rows), "model": str(model) if model else "shipped default",
+               "median_seconds": round(statistics.median(r["seconds"] for r in rows), 2)}
+    for key in ("flair", "t1c", "flair_mean_fill_baseline", "t1c_mean_fill_baseline"):
+        summary[key] = {m: round(float(np.mean([r[key][m] for r in rows])), 4) for m in ("ssim", "psnr_db", "mse")}
+    return {"summary": summary, "masks": rows}
+
+
+# ------------------------------------------------------------------ speed
+def speed(args) -> dict:
+    from synthtrust.synthesis.diffusion.model import load_default_generator, make_scheduler
+    from synthtrust.synthesis.diffusion.sampler import SamplingRequest, sample
+
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = {"device": str(device), "threads": torch.get_num_threads()}
+    for task, channels, shape in (("brain-tumor", ["flair", "t1c"], (1, 64, 64, 64)),
+                                  ("cardiac-scar", ["lge"], (10, 128, 128))):
+        generator = load_default_generator(task, channels, "inpaint")
+        config = generator.config
+        batch = (shape[0], len(config.channels), *shape[1:])
+        condition = torch.zeros((shape[0], config.condition_channels, *shape[1:]))
+        network = generator.network.to(device)
+        times = []
+        for repeat in range(args.speed_repeats):
+            request = SamplingRequest(batch, steps=25, seed=repeat, condition=condition)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            sample(network, make_scheduler(config, "ddim"), request, device)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - started)
+        label = "64^3 region" if task == "brain-tumor" else "10 slices of 128^2"
+        out[task] = {"region": label, "model_grid_shape": list(batch), "steps": 25, "scheduler": "ddim",
+                     "seconds": [round(t, 2) for t in times], "median_seconds": round(statistics.median(times), 2)}
+        print(f"speed | {task} | {label}: median {statistics.median(times):.2f} s", flush=True)
+    return out
+
+
+# ------------------------------------------------------------------ model cards
+def card_section(results: dict, task: str) -> str:
+    key = "brain" if task == "brain-tumor" else "scar"
+    lines = ["## Measured quality and speed", "",
+             f"Measured by `scripts/evaluate_generators.py` ({results['command']}) on {results['date']}, "
+             f"{results['speed']['threads']} CPU threads, {results['arguments']['steps']} DDIM steps. Full figures: "
+             "`docs/generator_evaluation.json`, `docs/performance.md`.", ""]
+    block = results[key]
+    lines.append(f"Conditioning fidelity (share of edits whose lesion the default segmenter {block['segmenter']} "
+                 f"recovers with Dice >= {THRESHOLD}), on {', '.join(block['images'])}:")
+    lines.append("")
+    lines.append("| setting | edits | pass rate | mean Dice | changed voxels outside the lesion (max) | synthesis s |")
+    lines.append("|---|---|---|---|---|---|")
+    for name, setting in block["settings"].items():
+        s = setting["summary"]
+        lines.append(f"| {name} | {s['edits']} | {s['fidelity_pass_rate']:.0%} | {s['mean_dice']:.3f} | "
+                     f"{s['max_changed_outside_lesion']} | {s['median_seconds_synthesis']} |")
+    lines.append("")
+    if task == "brain-tumor" and "healthy" in results:
+        for label, block in (("shipped model (brains seen in training)", results["healthy"]),
+                             ("leave-one-out model (brain never seen)", results.get("healthy_held_out"))):
+            if not block:
+                continue
+            s = block["summary"]
+            lines.append(f"Healthy-tissue inpainting, BraTS 2023 local-synthesis protocol, {label}, {s['masks']} "
+                         f"masks: FLAIR SSIM {s['flair']['ssim']:.3f} / PSNR {s['flair']['psnr_db']:.2f} dB / MSE "
+                         f"{s['flair']['mse']:.4f}; T1c SSIM {s['t1c']['ssim']:.3f} / PSNR {s['t1c']['psnr_db']:.2f} "
+                         f"dB / MSE {s['t1c']['mse']:.4f} (mean-fill baseline FLAIR SSIM "
+                         f"{s['flair_mean_fill_baseline']['ssim']:.3f}, T1c {s['t1c_mean_fill_baseline']['ssim']:.3f}).")
+            lines.append("")
+    speed_block = results["speed"][task]
+    lines.append(f"Speed: {speed_block['region']} ({speed_block['model_grid_shape']}), 25 DDIM steps on "
+                 f"{results['speed']['device']}: median {speed_block['median_seconds']} s.")
+    return "\n".join(lines) + "\n"
+
+
+def update_card(path: Path, section: str) -> None:
+    """Replace the card's "Measured quality and speed" section (up to the next heading) with ``section``."""
+    text = path.read_text()
+    start = text.find("## Measured quality and speed")
+    if start < 0:
+        raise SystemExit(f"{path} has no 'Measured quality and speed' section")
+    end = text.find("\n## ", start + 1)
+    path.write_text(text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", type=Path)
+    parser.add_argument("--brain-edits", type=int, default=6, help="tumour edits per TCGA brain")
+    parser.add_argument("--scar-edits", type=int, default=6, help="scar edits per heart")
+    parser.add_argument("--healthy-masks", type=int, default=4, help="healthy-inpainting masks per TCGA brain")
+    parser.add_argument("--held-out-model", type=Path, help="a brain generator trained with --hold-out CASE")
+    parser.add_argument("--held-out-case", default="TCGA-DU-7294")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--guidance", type=float, default=2.0)
+    parser.add_argument("--candidates", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--speed-repeats", type=int, default=2)
+    parser.add_argument("--only", choices=("all", "speed", "brain", "scar", "healthy"), default="all")
+    parser.add_argument("--out", type=Path, default=REPOSITORY / "docs" / "generator_evaluation.json")
+    parser.add_argument("--update-cards", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    root = data_root(args.data_root)
+    results = json.loads(args.out.read_text()) if args.out.exists() and args.only != "all" else {}
+    results.update({"command": "python scripts/evaluate_generators.py " + " ".join(sys.argv[1:]),
+                    "date": time.strftime("%Y-%m-%d"), "arguments": {k: str(v) if isinstance(v, Path) else v
+                                                                      for k, v in vars(args).items()},
+                    "torch": torch.__version__})
+    if args.only in ("all", "speed"):
+        results["speed"] = speed(args)
+    if args.only in ("all", "brain"):
+        groups = []
+        for index, case in enumerate(TCGA_CASES):
+            flair, t1c, real = brain_case(root, case)
+            groups.append((case, [flair, t1c], tumour_edits(flair, real, args.brain_edits, seed=index)))
+        results["brain"] = fidelity("brain-tumor", groups, ["flair", "t1c"], args)
+    if args.only in ("all", "scar"):
+        groups = [(name, [image], scar_edits(anatomy, args.scar_edits, seed=index))
+                  for index, (name, image, anatomy) in enumerate(hearts(root))]
+        results["scar"] = fidelity("cardiac-scar", groups, ["lge"], args)
+    if args.only in ("all", "healthy"):
+        results["healthy"] = healthy_inpainting(root, args.healthy_masks, args, None)
+        if args.held_out_model:
+            results["healthy_held_out"] = healthy_inpainting(root, args.healthy_masks, args, args.held_out_model)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps({k: (v.get("settings", {}) and {n: s["summary"] for n, s in v["settings"].items()})
+                      or v.get("summary", v) for k, v in results.items() if isinstance(v, dict) and k != "arguments"},
+                     indent=1))
+    if args.update_cards:
+        models = REPOSITORY / "Resources" / "Models"
+        update_card(models / "brain-tumor-flair-t1c-diffusion.md", card_section(results, "brain-tumor"))
+        update_card(models / "cardiac-scar-lge-diffusion.md", card_section(results, "cardiac-scar"))
+
+
+if __name__ == "__main__":
+    main()
