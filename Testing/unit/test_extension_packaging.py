@@ -1,12 +1,16 @@
 """The Slicer extension's packaging: the catalog entry follows the ExtensionsIndex schema and agrees with
-the CMake metadata, the module's CMake lists every helper file, and the icon is the size Slicer expects."""
+the CMake metadata, the module's CMake lists every helper file and keeps the build tree up to date, and the
+icon is the size Slicer expects."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import struct
 from pathlib import Path
+
+import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CATALOG_ENTRY = REPOSITORY / "Resources" / "ExtensionsIndex" / "SynthTrustSlicer.json"
@@ -62,3 +66,42 @@ def test_module_files_import_no_heavy_package_at_import_time():
         names = {a.name.split(".")[0] for n in top if isinstance(n, ast.Import) for a in n.names}
         names |= {(n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom)}
         assert not names & {"torch", "monai", "safetensors", "einops"}, path.name
+
+
+def test_the_build_tree_copy_runs_on_every_build_not_once_at_configure_time():
+    text = (REPOSITORY / "SynthTrustSlicer" / "CMakeLists.txt").read_text()
+    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    assert "file(COPY" not in code, "a configure-time copy goes stale when Resources/ or the core is edited"
+    target = re.search(r"add_custom_target\(\$\{MODULE_NAME\}BuildTreeFiles ALL(.*?)\)\n", code, re.S)
+    assert target and "CMake/SynthTrustCopyToBuildTree.cmake" in target.group(1)
+    assert "slicerMacroBuildScriptedModule(" in code and "slicer_add_python_unittest(" in code
+
+
+def run_copy_script(source: Path, destination: Path) -> None:
+    import subprocess
+
+    script = REPOSITORY / "SynthTrustSlicer" / "CMake" / "SynthTrustCopyToBuildTree.cmake"
+    subprocess.run(["cmake", f"-DSOURCE_DIR={source}", f"-DDESTINATION_DIR={destination}", "-P", str(script)],
+                   check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is not installed")
+def test_the_build_tree_copy_follows_an_edit_and_leaves_out_bytecode(tmp_path):
+    import os
+
+    source, build = tmp_path / "checkout", tmp_path / "qt-scripted-modules"
+    (source / "Resources" / "UI").mkdir(parents=True)
+    (source / "Logic" / "synthtrust" / "__pycache__").mkdir(parents=True)
+    ui = source / "Resources" / "UI" / "SynthTrustSlicer.ui"
+    ui.write_text("<ui>first</ui>")
+    (source / "Logic" / "synthtrust" / "__init__.py").write_text("")
+    (source / "Logic" / "synthtrust" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    run_copy_script(source, build)
+    copied = build / "SynthTrustSlicer" / "Resources" / "UI" / "SynthTrustSlicer.ui"
+    assert copied.read_text() == "<ui>first</ui>" and (build / "synthtrust" / "__init__.py").is_file()
+    assert not (build / "synthtrust" / "__pycache__").exists()
+    ui.write_text("<ui>edited</ui>")
+    stat = ui.stat()
+    os.utime(ui, (stat.st_atime, stat.st_mtime + 10))  # an edit made after the first build
+    run_copy_script(source, build)
+    assert copied.read_text() == "<ui>edited</ui>"
