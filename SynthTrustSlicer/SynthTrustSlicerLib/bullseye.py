@@ -24,12 +24,12 @@ except ImportError:
 try:  # 3D Slicer: one namespace holds QtCore, QtGui and QtWidgets
     import qt as _qt
 
-    QWidget, QPainter, QColor, QPen, QBrush, QRectF, QSize, Qt = (
-        _qt.QWidget, _qt.QPainter, _qt.QColor, _qt.QPen, _qt.QBrush, _qt.QRectF, _qt.QSize, _qt.Qt)
+    QWidget, QVBoxLayout, QPainter, QColor, QPen, QBrush, QRectF, QSize, Qt = (
+        _qt.QWidget, _qt.QVBoxLayout, _qt.QPainter, _qt.QColor, _qt.QPen, _qt.QBrush, _qt.QRectF, _qt.QSize, _qt.Qt)
 except ImportError:
     from PySide6.QtCore import QRectF, QSize, Qt
     from PySide6.QtGui import QBrush, QColor, QPainter, QPen
-    from PySide6.QtWidgets import QWidget
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 SEGMENT_NAMES = {
     1: "basal anterior", 2: "basal anteroseptal", 3: "basal inferoseptal", 4: "basal inferior",
@@ -190,3 +190,12 @@ class BullseyeWidget(QWidget):
             value = self.values.get(segment)
             text = str(segment) if value is None or not math.isfinite(value) else f"{value:.2f}"
             painter.drawText(QRectF(x - 20, y - 8, 40, 16), int(Qt.AlignCenter), text)
+
+
+def place_bullseye(placeholder) -> BullseyeWidget:
+    """A bullseye filling ``placeholder`` (an empty QWidget of the .ui)."""
+    layout = QVBoxLayout(placeholder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    bullseye = BullseyeWidget()
+    layout.addWidget(bullseye)
+    return bullseye

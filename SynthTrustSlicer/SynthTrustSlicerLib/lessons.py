@@ -48,10 +48,12 @@ LESSONS = (
                    "septum on the left. Start with 7, 8 and 13 (the LAD territory).", "lesion"),
         LessonStep("Transmurality and MVO", "Transmurality 0.5 means the scar reaches half-way from the "
                    "endocardium; add microvascular obstruction (MVO) to see a dark core.", "lesion"),
-        LessonStep("Run", "Place scar, then Apply in Synthesis. Each variant is a new volume in its own run "
-                   "folder; inputs stay untouched.", "synthesis"),
-        LessonStep("Compare segments", "Results: the bullseye colours each segment by Dice (red low, green "
-                   "high). Repeat with other segments to find where the model is weak.", "results"),
+        LessonStep("Sweep", "Sweep segments (under the bullseye) runs one scar per selected segment, at this "
+                   "transmurality, through synthesis and segmentation in the background; Apply turns into "
+                   "Cancel, which stops it and leaves the scene as it was.", "lesion"),
+        LessonStep("Compare segments", "Results: the bullseye colours each swept segment by its own Dice (red "
+                   "low, green high, grey not swept), beside the sweep's table and the plot 'Dice per AHA "
+                   "segment'. Sweep other segments to find where the model is weak.", "results"),
     )),
     Lesson("teaching", "Teaching: what makes a segmentation metric trustworthy?", (
         LessonStep("Start from the sample", "Load sample brain and place the default tumour (Preview, then "
@@ -108,3 +110,12 @@ class LessonPlayer:
         """The current step for a QLabel (rich text)."""
         step = self.step
         return (f"<b>Step {self.index + 1}/{len(self.lesson.steps)}: {step.title}</b><br>{step.text}")
+
+    def show(self, ui) -> None:
+        """The current step on the panel: its text, Back/Next, and the section it talks about opened."""
+        ui.lessonStepLabel.text = self.html()
+        ui.lessonBackButton.enabled = not self.at_start
+        ui.lessonNextButton.enabled = not self.at_end
+        section = getattr(ui, f"{self.step.focus}CollapsibleButton", None)
+        if section is not None:
+            section.collapsed = False

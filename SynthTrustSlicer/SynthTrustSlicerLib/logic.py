@@ -9,6 +9,7 @@ only through the :mod:`synthtrust.scene` adapter).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -25,9 +26,17 @@ from synthtrust.errors import InputError
 from synthtrust.imaging.image import LPS_TO_RAS, Image
 from synthtrust.labels.schema import EMIDEC, TASK_SCHEMAS, LabelSchema, brats_schema, get_schema
 
-REGION_COLUMNS = (("dice", "Dice"), ("hd95", "HD95 (mm)"), ("surface_dice", "Surface Dice"),
-                  ("reference_volume_ml", "Reference volume (mL)"), ("predicted_volume_ml", "Predicted volume (mL)"))
-TRUST_FACTORS = ("T1", "T2", "T3", "T4", "T5")
+from .results_table import (
+    SEGMENT_COLUMN,
+    column_descriptions,
+    dice_per_segment_rows,
+    dice_per_variant_rows,
+    results_rows,
+    segment_dice,
+    sweep_rows,
+)
+
+PREVIEW_NAME, PREVIEW_ATTRIBUTE = "SynthTrust lesion preview", "SynthTrust.preview"
 
 
 @dataclass
@@ -47,10 +56,12 @@ class RunRequest:
     quality_threshold: float | None = None
     variants: int = 3
     seed: int = 0
-    device: str = "auto"
+    device: str = "auto"  # synthesis
+    segmentation_device: str = "auto"  # the segmenters'
     segmenters: list[str] = field(default_factory=list)  # manifest ids or local paths; [] = task default
-    kind: str = "run"  # run (synthesize, segment, evaluate), synthesize or segment
-    name: str = ""  # run folder name; default "SynthTrust <kind> <time>"
+    kind: str = "run"  # run (synthesize, segment, evaluate), synthesize, segment or sweep
+    sweep: dict = field(default_factory=dict)  # kind sweep: segments, transmurality (list), extent, ...
+    name: str = ""  # run folder name; default "SynthTrust <kind> <number>"
 
 
 @dataclass
@@ -63,6 +74,7 @@ class RunOutcome:
     table_node: object = None
     plot_node: object = None
     results: dict = field(default_factory=dict)
+    segment_dice: dict = field(default_factory=dict)  # sweeps: AHA segment -> Dice (first segmenter)
 
 
 class RunJob:
@@ -75,6 +87,7 @@ class RunJob:
         self.outcome: RunOutcome | None = None
         self.error_message = ""
         self.input_error = False
+        self.cancel_requested = False
         self.done = False
 
     def poll(self) -> bool:
@@ -88,27 +101,35 @@ class RunJob:
             self._finish()
         return not self.done
 
-    def cancel(self) -> None:
-        """Kill the worker's process tree; the scene stays as it was."""
+    def cancel(self, wait: bool = False) -> None:
+        """Stop the worker's process tree; nothing is imported, the scene stays as it was.
+
+        By default (the panel) this returns at once: the next ``poll()`` calls finish the job (kill what
+        outlives the grace time, remove the job folder, call ``on_finished``). ``wait=True`` (scripts,
+        tests, Slicer closing) blocks until all that is done."""
         if self.done:
             return
-        self.worker.cancel()
-        self.poll()
-        if not self.done:
-            self._finish()
+        self.cancel_requested = True
+        self.worker.cancel(wait=wait)
+        if wait:
+            self.poll()
+            if not self.done:
+                self._finish()
 
     def wait(self, timeout: float | None = None, interval: float = 0.05) -> RunOutcome | None:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll():
             if deadline is not None and time.monotonic() > deadline:
-                self.cancel()
+                self.cancel(wait=True)
                 raise TimeoutError(f"the run took longer than {timeout} s and was cancelled")
             time.sleep(interval)
         return self.outcome
 
     def _finish(self) -> None:
         try:
-            if self.worker.succeeded:
+            if self.cancel_requested:
+                self.error_message = "cancelled; the scene was not changed"
+            elif self.worker.succeeded:
                 try:
                     self.outcome = self.logic.import_results(self.request, Path(self.worker.result["outputs"]))
                 except Exception as error:  # noqa: BLE001 - reported through on_finished; scene rolled back
@@ -121,6 +142,16 @@ class RunJob:
             self.worker.cleanup()
         if self.on_finished is not None:
             self.on_finished(self.outcome, None if self.outcome is not None else self.error_message)
+
+
+def pick_default_generator(generators: list[dict], modalities: list[str], engine: str) -> dict | None:
+    """Among ``generators`` (as :meth:`SynthTrustSlicerLogic.generator_models` lists them), the one the core
+    loads when no model is chosen: the same channels and serving ``engine`` (the choice
+    ``synthtrust.synthesis.diffusion.model.load_default_generator`` makes), or None."""
+    from synthtrust.segmentation.config import canonical_channel
+
+    wanted = sorted(canonical_channel(m) for m in modalities)
+    return next((m for m in generators if sorted(m["channels"]) == wanted and engine in m["engines"]), None)
 
 
 class SynthTrustSlicerLogic:
@@ -170,17 +201,29 @@ class SynthTrustSlicerLogic:
         engines}."""
         return self._models(task, "generator")
 
+    def default_generator(self, task: str, modalities: list[str], engine: str) -> dict | None:
+        """The shipped generator the core loads for ``engine`` when no model is chosen, or None."""
+        return pick_default_generator(self.generator_models(task), modalities, engine)
+
     def devices(self) -> list[tuple[str, str]]:
-        """(value, label): auto, cpu, and cuda with the GPU's name and memory when one is usable."""
+        """(value, label): auto, cpu, and cuda with the GPU's name and memory when one is usable. Nothing
+        is installed here, and torch is imported only when it is there (inside Slicer it comes from the
+        PyTorch extension, installed on the first Apply); a broken install is named, never raised."""
+        cpu_only = [("cpu", "CPU")]
+        if importlib.util.find_spec("torch") is None:
+            return [("auto", "Auto (CPU until PyTorch is installed on the first Apply)"), *cpu_only]
         try:
             import torch
-        except ImportError:
-            return [("auto", "Auto (PyTorch is not installed yet)"), ("cpu", "CPU")]
-        if not torch.cuda.is_available():
-            return [("auto", "Auto (no usable GPU: CPU)"), ("cpu", "CPU")]
-        properties = torch.cuda.get_device_properties(0)
-        gpu = f"{properties.name}, {properties.total_memory / 2**30:.1f} GiB"
-        return [("auto", f"Auto (GPU: {gpu})"), ("cpu", "CPU"), ("cuda", f"GPU: {gpu}")]
+
+            if not torch.cuda.is_available():
+                why = "CPU-only PyTorch build" if torch.version.cuda is None else \
+                    f"PyTorch built for CUDA {torch.version.cuda} finds no usable GPU"
+                return [("auto", f"Auto (CPU: {why})"), *cpu_only]
+            properties = torch.cuda.get_device_properties(0)
+            gpu = f"{properties.name}, {properties.total_memory / 2**30:.1f} GiB"
+        except Exception as error:  # noqa: BLE001 - a broken CUDA install raises OSError, RuntimeError, ...
+            return [("auto", f"Auto (CPU: PyTorch does not load: {type(error).__name__}: {error})"), *cpu_only]
+        return [("auto", f"Auto (GPU: {gpu})"), *cpu_only, ("cuda", f"GPU: {gpu}")]
 
     # ------------------------------------------------------------------ scene <-> core
     @contextmanager
@@ -280,6 +323,30 @@ class SynthTrustSlicerLogic:
         return add_segmentation(self.session, edit.labels, schema, name, reference_volume=reference_volume_node,
                                 attributes=attributes, closed_surface=True)
 
+    def show_preview(self, labels: Image, name: str = PREVIEW_NAME):
+        """A label map overlay of a placement preview (replacing the previous one). It is transient: hidden
+        from node selectors, never saved with the scene, and removed by :meth:`remove_previews` (on Place,
+        on leaving the module and when the scene closes)."""
+        from synthtrust.scene import add_volume
+
+        self.remove_previews()
+        node = add_volume(self.session, labels, name, label_map=True, transient=True)
+        node.SetAttribute(PREVIEW_ATTRIBUTE, "1")
+        return node
+
+    @staticmethod
+    def label_volumes_ml(labels: Image) -> dict[str, float]:
+        """Volume per label value of a placement (for the preview's log line)."""
+        values, counts = np.unique(labels.array[labels.array > 0], return_counts=True)
+        return {f"label {int(v)}": float(c) * labels.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
+
+    def remove_previews(self) -> None:
+        from synthtrust.scene import remove_node
+
+        for node in self.session.nodes_by_class("vtkMRMLLabelMapVolumeNode"):
+            if node.GetAttribute(PREVIEW_ATTRIBUTE) == "1":
+                remove_node(self.session, node)
+
     # ------------------------------------------------------------------ runs
     def start_run(self, request: RunRequest, on_message: Callable[[dict], None] | None = None,
                   on_finished: Callable[[RunOutcome | None, str | None], None] | None = None) -> RunJob:
@@ -319,8 +386,11 @@ class SynthTrustSlicerLogic:
         if len(request.modalities) != len(request.volume_nodes):
             raise InputError(f"{len(request.volume_nodes)} volume(s) but {len(request.modalities)} modalities; "
                              "give each volume its modality")
-        if request.kind != "segment" and request.lesion_segmentation_node is None:
+        if request.kind not in ("segment", "sweep") and request.lesion_segmentation_node is None:
             raise InputError("no lesion is selected; draw a lesion or place a tumour or scar first")
+        if request.kind == "sweep" and request.anatomy_segmentation_node is None:
+            raise InputError("a sweep places scars into the cardiac anatomy: select it (blood pool and myocardium) "
+                             "under Inputs")
         schema = get_schema(TASK_SCHEMAS[request.task])
         reference = request.volume_nodes[0]
         channels = []
@@ -343,8 +413,8 @@ class SynthTrustSlicerLogic:
                    "quality_threshold": request.quality_threshold}
         spec = JobSpec(kind=request.kind, task=request.task, channels=channels, modalities=list(request.modalities),
                        schema=schema.name, engine=request.engine, engine_options=options, variants=request.variants,
-                       seed=request.seed, device=request.device, segmenters=list(request.segmenters), edit=edit,
-                       **files)
+                       seed=request.seed, device=request.device, segmentation_device=request.segmentation_device,
+                       segmenters=list(request.segmenters), edit=edit, sweep=dict(request.sweep), **files)
         spec.validate(folder)
         spec.write(folder)
 
@@ -355,10 +425,12 @@ class SynthTrustSlicerLogic:
         before = self._node_ids()
         self._importing_folder = None
         try:
-            return self._import(request, Path(outputs), json.loads((Path(outputs) / "results.json").read_text()))
+            outcome = self._import(request, Path(outputs), json.loads((Path(outputs) / "results.json").read_text()))
         except BaseException:
             self._roll_back(before)
             raise
+        self.run_count += 1  # only runs that reached the scene are numbered
+        return outcome
 
     def _roll_back(self, before: set) -> None:
         # Items first, without their nodes: headless (slicer-core) a removed node's item would stay behind.
@@ -376,9 +448,8 @@ class SynthTrustSlicerLogic:
         from synthtrust.scene import add_volume, create_run_folder
 
         schema = get_schema(results["schema"])
-        self.run_count += 1
         detail = "" if results["kind"] == "segment" else f" ({results['engine']}, seed {request.seed})"
-        name = request.name or f"SynthTrust {results['kind']} {self.run_count}{detail}"
+        name = request.name or f"SynthTrust {results['kind']} {self.run_count + 1}{detail}"
         edit = results.get("edit") or {}
         common = {"software_version": synthtrust.__version__, "engine": results["engine"], "task": results["task"],
                   "mask_sha256": edit.get("mask_sha256", ""), "edit": {"kind": edit.get("edit"),
@@ -387,6 +458,8 @@ class SynthTrustSlicerLogic:
                                                         "variants": len(results["variants"])})
         self._importing_folder = folder
         outcome = RunOutcome(folder, results=results)
+        if results["kind"] == "sweep":
+            return self._import_sweep(outcome, results, name, common, folder)
         segmenters = {s["index"]: s for s in results["segmenters"]}
         inputs = request.volume_nodes
         for variant in results["variants"]:
@@ -416,6 +489,26 @@ class SynthTrustSlicerLogic:
             outcome.plot_node = self._plot(results, name, folder)
         return outcome
 
+    def _import_sweep(self, outcome: RunOutcome, results: dict, name: str, common: dict, folder) -> RunOutcome:
+        """A sweep's tidy table (every edit and variant), Dice per AHA segment as a table and a bar plot."""
+        from synthtrust.scene import add_plot, add_table
+
+        sweep = results["sweep"]
+        attributes = {**common, "sweep": sweep["parameters"], "dice_region": sweep["region"],
+                      "segmenters": [s["model_id"] for s in results["segmenters"]]}
+        outcome.table_node = add_table(self.session, sweep_rows(results), f"{name}: sweep", None, attributes, folder)
+        rows = dice_per_segment_rows(results)
+        if rows:
+            table = add_table(self.session, rows, f"{name}: Dice per AHA segment", {
+                SEGMENT_COLUMN: "AHA 17-segment model: 1-6 basal, 7-12 mid, 13-16 apical, 17 apex",
+                **{c: f"mean {sweep['region']} Dice over the segment's edits and variants" for c in rows[0]
+                   if c != SEGMENT_COLUMN}}, attributes, folder)
+            outcome.plot_node = add_plot(self.session, table, SEGMENT_COLUMN, [c for c in rows[0] if c != SEGMENT_COLUMN],
+                                         "Dice per AHA segment", kind="bar", parent_folder=folder,
+                                         name=f"{name}: Dice per AHA segment")
+        outcome.segment_dice = segment_dice(results)
+        return outcome
+
     def _prediction(self, outputs, prediction, segmenters, schema, reference, label, common, folder):
         from synthtrust.imaging.io import load_image
         from synthtrust.scene import add_segmentation
@@ -439,77 +532,3 @@ class SynthTrustSlicerLogic:
         table = add_table(self.session, rows, f"{name}: Dice per variant", parent_folder=folder)
         return add_plot(self.session, table, "variant", columns, f"{name}: Dice per variant", kind="bar",
                         parent_folder=folder)
-
-
-# ---------------------------------------------------------------------- results -> table rows
-def _trust_lookup(report: dict) -> dict:
-    values = {}
-    for value in report.get("values", []):
-        values.setdefault((value["factor"], value["region"]), value["value"])
-    return values
-
-
-def results_rows(results: dict) -> list[dict]:
-    """One row per (variant or real image, segmenter, region): metrics, audits and T1-T5."""
-    segmenters = {s["index"]: s["model_id"] for s in results.get("segmenters", [])}
-    trust = {t["segmenter"]: _trust_lookup(t["report"]) for t in results.get("trust", [])}
-    cases = [(f"v{v['index'] + 1}", v["seed"], p) for v in results.get("variants", []) for p in v["predictions"]]
-    cases += [("real", results.get("seed", 0), p) for p in results.get("real", {}).get("predictions", [])]
-    rows = []
-    for case, seed, prediction in cases:
-        if "metrics" not in prediction:
-            continue
-        factors = trust.get(prediction["segmenter"], {})
-        audits = prediction.get("audits", {})
-        for region, metrics in prediction["metrics"]["regions"].items():
-            row = {"case": case, "seed": float(seed), "segmenter": segmenters[prediction["segmenter"]],
-                   "region": region}
-            row.update({title: _number(metrics.get(key)) for key, title in REGION_COLUMNS})
-            if audits:
-                fidelity = audits["conditioning_fidelity"]
-                row["Fidelity"] = "pass" if fidelity["passed"] else "fail"
-                row["Fidelity Dice"] = _number(fidelity["dice"])
-                row["Hallucinated (mL)"] = _number(audits["hallucination"]["volume_ml"])
-                row["Off-target voxels"] = float(audits["off_target_change"]["voxels_changed"])
-            for factor in TRUST_FACTORS:
-                overall = factor in ("T1", "T2") or (factor == "T4" and (factor, region) not in factors)
-                row[factor] = _number(factors.get((factor, "all" if overall else region)))
-            rows.append(row)
-    return rows
-
-
-def _number(value) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def dice_per_variant_rows(results: dict) -> list[dict]:
-    """Wide rows for the plot: variant number, then one Dice column per (segmenter,) region."""
-    segmenters = {s["index"]: s["model_id"] for s in results.get("segmenters", [])}
-    rows = []
-    for variant in results.get("variants", []):
-        row = {"variant": float(variant["index"] + 1)}
-        for prediction in variant["predictions"]:
-            prefix = f"{segmenters[prediction['segmenter']]} " if len(segmenters) > 1 else ""
-            for region, metrics in prediction["metrics"]["regions"].items():
-                row[f"{prefix}{region} Dice"] = _number(metrics["dice"])
-        if len(row) > 1:
-            rows.append(row)
-    return rows
-
-
-def column_descriptions() -> dict:
-    """Tooltips: what each column means, T1-T5 with their formulas."""
-    from synthtrust.metrics import METRICS_BY_NAME
-    from synthtrust.trust.factors import FORMULAS, TITLES
-
-    descriptions = {title: f"{METRICS_BY_NAME[key].description}" for key, title in REGION_COLUMNS}
-    descriptions.update({
-        "case": "synthetic variant (v1, v2, ...) or the real input image (scored against the reference)",
-        "Fidelity": "conditioning fidelity audit: Dice(intended lesion, predicted lesion) >= threshold",
-        "Fidelity Dice": "Dice between the intended lesion and the segmenter's lesion",
-        "Hallucinated (mL)": "predicted lesion volume more than 2 mm away from the intended lesion",
-        "Off-target voxels": "voxels outside the edit region whose value differs from the input (should be 0)",
-    })
-    for factor in TRUST_FACTORS:
-        descriptions[factor] = f"{factor} {TITLES[factor]}: {FORMULAS[factor]}"
-    return descriptions

@@ -45,30 +45,37 @@ class PanelInputs:
     anatomy_segmentation: bool = False
     tumor_center: bool = False
     scar_segments: list[int] = field(default_factory=list)
+    modalities: list[str] = field(default_factory=list)  # one per chosen channel
     engine: str = "template"
     engine_needs_model: bool = False
-    model_chosen: bool = False
+    model_chosen: bool = False  # a manifest model or a local file is picked
+    default_generator: str = ""  # title of the shipped generator used when none is picked ("" = none)
     segmenters: int = 0
     guidance: bool = False
 
 
 def action_blockers(inputs: PanelInputs) -> dict[str, list[str]]:
-    """For each action (apply, tumor, scar), what stops it; an empty list means it can run."""
+    """For each action (apply, tumor, scar, sweep), what stops it; an empty list means it can run."""
     volumes = []
     if not inputs.channels:
         volumes.append("Select at least one input volume under Inputs.")
     duplicates = sorted({name for name in inputs.channels if inputs.channels.count(name) > 1})
     if duplicates:
         volumes.append(f"Each channel needs its own volume: '{duplicates[0]}' is selected twice under Inputs.")
+    engine_and_segmenters = []
+    if inputs.engine_needs_model and not inputs.model_chosen and not inputs.default_generator:
+        channels = "+".join(inputs.modalities) or "no channel"
+        engine_and_segmenters.append(
+            f"The '{inputs.engine}' engine needs a generator, and none is shipped for {inputs.task} with "
+            f"{channels}: pick a model under Synthesis, give a local checkpoint / MONAI bundle folder, change "
+            "the channels' modalities, or use the template engine.")
+    if inputs.segmenters < 1:
+        engine_and_segmenters.append("Tick at least one segmenter under Segment, or give a local checkpoint there.")
     apply = list(volumes)
     if not inputs.lesion_segmentation:
         apply.append("Select the lesion segmentation under Lesion (place a tumour or scar, or draw one "
                      "with the Segment Editor).")
-    if inputs.engine_needs_model and not inputs.model_chosen:
-        apply.append(f"The '{inputs.engine}' engine needs a generator: pick a model under Synthesis or give a "
-                     "local checkpoint / MONAI bundle folder.")
-    if inputs.segmenters < 1:
-        apply.append("Tick at least one segmenter under Segment, or give a local checkpoint there.")
+    apply += engine_and_segmenters
     tumor = list(volumes)
     if not inputs.tumor_center:
         tumor.append("Choose the tumour centre: create a point under Lesion > Centre and click it into a "
@@ -78,7 +85,8 @@ def action_blockers(inputs: PanelInputs) -> dict[str, list[str]]:
         scar.append("Select the cardiac anatomy segmentation (blood pool and myocardium) under Inputs.")
     if not inputs.scar_segments:
         scar.append("Click at least one AHA segment on the bullseye under Lesion.")
-    return {"apply": apply, "tumor": tumor, "scar": scar}
+    sweep = scar + engine_and_segmenters
+    return {"apply": apply, "tumor": tumor, "scar": scar, "sweep": sweep}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -104,46 +112,58 @@ def progress_display(message: dict) -> tuple[int, str]:
 
 @dataclass
 class ResultSummary:
-    """The audits of a run reduced to three badges, plus Dice per AHA segment for the bullseye."""
+    """The audits of a run (or of a sweep's edits) reduced to three badges."""
 
     variants: int = 0
+    edits: int = 0  # sweeps: edits placed and run (rows with status ok)
+    not_placed: int = 0  # sweeps: edits whose scar could not be placed
     fidelity_passed: int = 0
     fidelity_known: int = 0
-    hallucinated_ml: float | None = None  # largest over variants
-    off_target_voxels: int | None = None  # largest over variants
-    segment_dice: dict[int, float] = field(default_factory=dict)
+    hallucinated_ml: float | None = None  # largest over variants (or edits)
+    off_target_voxels: int | None = None  # largest over variants (or edits)
+
+    def note(self, fidelity_passed, volume_ml, voxels_changed) -> None:
+        if fidelity_passed is not None:
+            self.fidelity_known += 1
+            self.fidelity_passed += bool(fidelity_passed)
+        if volume_ml is not None:
+            self.hallucinated_ml = max(self.hallucinated_ml or 0.0, float(volume_ml))
+        if voxels_changed is not None:
+            self.off_target_voxels = max(self.off_target_voxels or 0, int(voxels_changed))
 
 
 def summarize_results(results: dict | None) -> ResultSummary:
     """Read the worker's ``results.json``: audits per prediction (``variants[i].predictions[j].audits``, as
-    ``synthtrust.trust.audits`` writes them) and, for a scar, the AHA segments of the edit."""
+    ``synthtrust.trust.audits`` writes them), or for a sweep the audits of each edit's row."""
     summary = ResultSummary()
     results = results or {}
     variants = results.get("variants") or []
     summary.variants = len(variants)
-    fidelity_dice = []
     for variant in variants:
         for prediction in variant.get("predictions") or []:
             audits = prediction.get("audits") or {}
-            fidelity = audits.get("conditioning_fidelity") or {}
-            if "passed" in fidelity:
-                summary.fidelity_known += 1
-                summary.fidelity_passed += bool(fidelity["passed"])
-            if fidelity.get("dice") is not None:
-                fidelity_dice.append(float(fidelity["dice"]))
-            volume = (audits.get("hallucination") or {}).get("volume_ml")
-            if volume is not None:
-                summary.hallucinated_ml = max(summary.hallucinated_ml or 0.0, float(volume))
-            changed = (audits.get("off_target_change") or {}).get("voxels_changed")
-            if changed is not None:
-                summary.off_target_voxels = max(summary.off_target_voxels or 0, int(changed))
-    # A scar run scores the segments it was placed in: mean fidelity Dice (intended vs found scar). Runs
-    # over other segments fill the rest of the bullseye, which is how a sweep is built up in the panel.
-    segments = (((results.get("edit") or {}).get("parameters")) or {}).get("segments") or []
-    if segments and fidelity_dice:
-        mean = sum(fidelity_dice) / len(fidelity_dice)
-        summary.segment_dice = {int(segment): mean for segment in segments}
+            summary.note((audits.get("conditioning_fidelity") or {}).get("passed"),
+                         (audits.get("hallucination") or {}).get("volume_ml"),
+                         (audits.get("off_target_change") or {}).get("voxels_changed"))
+    for row in (results.get("sweep") or {}).get("rows") or []:
+        if row.get("status") != "ok":
+            summary.not_placed += 1
+            continue
+        summary.edits += 1
+        summary.note(row.get("fidelity passed"), row.get("hallucinated ml"), row.get("off-target voxels"))
     return summary
+
+
+def summary_text(summary: ResultSummary, results: dict | None) -> str:
+    if (results or {}).get("kind") == "sweep":
+        segments = ((results.get("sweep") or {}).get("parameters") or {}).get("segments") or []
+        text = (f"Sweep: {summary.edits} edit(s) over AHA segments {', '.join(str(s) for s in segments)} in a new "
+                "run folder; the bullseye shows each segment's own Dice (grey: not swept).")
+        return text + (f" {summary.not_placed} edit(s) could not be placed (see the table's status)."
+                       if summary.not_placed else "")
+    if summary.variants:
+        return f"{summary.variants} variant(s) in a new run folder; inputs unchanged."
+    return "Run finished; see the table."
 
 
 def badges(summary: ResultSummary) -> dict[str, tuple[str, str]]:
@@ -183,10 +203,10 @@ class PanelController:
         self.guard = guard or (lambda text: contextlib.nullcontext())
         self.state, self.job, self.outcome, self.error = IDLE, None, None, None
         self.results_bullseye = None  # set by the widget once the bullseye is in place
-        self.segment_dice: dict[int, float] = {}  # accumulated over scar runs (a sweep)
         self.inputs = PanelInputs()
-        self.started_at = 0.0
+        self.started_at, self.kind = 0.0, "run"
         ui.applyButton.clicked.connect(self.on_apply_clicked)
+        ui.sweepScarButton.clicked.connect(lambda *unused: self.start("sweep"))
         ui.progressBar.minimum, ui.progressBar.maximum = 0, 1000
         ui.progressBar.visible = False
 
@@ -207,6 +227,9 @@ class PanelController:
             (ui.placeTumorButton, "tumor", "Add the tumour as a new segmentation and select it as the lesion"),
             (ui.previewScarButton, "scar", "Show the scar as an overlay without adding it to the scene"),
             (ui.placeScarButton, "scar", "Add the scar as a new segmentation and select it as the lesion"),
+            (ui.sweepScarButton, "sweep", "Run one scar edit per selected AHA segment (at this transmurality) "
+                                          "through synthesis and segmentation, and colour the Results bullseye "
+                                          "by each segment's Dice"),
         ):
             button.enabled = not self.busy and not blockers[action]
             button.toolTip = "\n".join(blockers[action]) or ready_tip
@@ -234,25 +257,33 @@ class PanelController:
         elif self.state == IDLE:
             self.start()
 
-    def start(self) -> None:
+    def start(self, kind: str = "run") -> None:
+        """Start a job: ``run`` (Apply) or ``sweep`` (the scar sweep); either way Apply turns into Cancel."""
+        if self.busy:
+            return
         with self.guard("Could not start the run."):
             self.outcome, self.error = None, None
             self.ui.logTextEdit.clear()
-            self.job = self.start_job(self.on_message, self.on_finished)
-            self.state, self.started_at = RUNNING, self.clock()
+            self.job = self.start_job(self.on_message, self.on_finished, kind)
+            self.state, self.started_at, self.kind = RUNNING, self.clock(), kind
             self.ui.progressBar.value, self.ui.progressBar.format = 0, "starting"
             self.ui.progressBar.visible = True
-            self.log("Run started.")
+            self.ui.synthesisCollapsibleButton.collapsed = False  # where progress and Cancel are
+            self.log("Sweep started." if kind == "sweep" else "Run started.")
             if self.timer is not None:
                 self.timer.start()
         self.refresh()
 
-    def cancel(self) -> None:
+    def cancel(self, wait: bool = False) -> None:
+        """Stop the job. By default this returns at once and the timer's polls finish it (the worker's
+        tree is killed, nothing is imported); ``wait=True`` blocks until that is done (Slicer closing)."""
+        if self.state != RUNNING:
+            return
         with self.guard("Could not cancel the run."):
             self.state = CANCELLING
             self.log("Cancelling...")
             self.refresh()
-            self.job.cancel()
+            self.job.cancel(wait=wait)
 
     def poll(self) -> None:
         """Called by the timer on the main thread: the job forwards worker messages and the end."""
@@ -302,17 +333,18 @@ class PanelController:
         ui = self.ui
         if getattr(outcome, "table_node", None) is not None:
             ui.resultsTableView.setMRMLTableNode(outcome.table_node)
-        summary = summarize_results(getattr(outcome, "results", None))
+        results = getattr(outcome, "results", None)
+        summary = summarize_results(results)
         for name, (text, style) in badges(summary).items():
             label = getattr(ui, name)
             label.text, label.styleSheet = text, BADGE_STYLE[style]
-        ui.resultsSummaryLabel.text = (f"{summary.variants} variant(s) in a new run folder; inputs unchanged."
-                                       if summary.variants else "Run finished; see the table.")
-        self.segment_dice.update(summary.segment_dice)
+        ui.resultsSummaryLabel.text = summary_text(summary, results)
         if self.results_bullseye is not None:
-            self.results_bullseye.visible = bool(self.segment_dice)
-            if self.segment_dice:
-                self.results_bullseye.setValues(self.segment_dice)
+            # Only a sweep has a Dice per AHA segment; a single scar run has one Dice for the whole scar.
+            segment_dice = getattr(outcome, "segment_dice", None) or {}
+            self.results_bullseye.visible = bool(segment_dice)
+            self.results_bullseye.setValues(segment_dice)
+            self.results_bullseye.toolTip = "Dice per AHA segment of the last sweep (grey: not swept)"
         ui.resultsCollapsibleButton.collapsed = False
         if self.on_results is not None:
             self.on_results(outcome)

@@ -3,6 +3,8 @@
 The worker gets its own session (POSIX) or process group (Windows), so Cancel kills it and everything it
 started. A reader thread parses its output lines into a queue; the GUI drains it with :meth:`poll` from a
 main-thread timer (no Qt here), scripts and tests block with ``run_worker(..., wait_for_completion=True)``.
+Cancel never blocks the GUI: ``cancel(wait=False)`` only signals the process tree and returns; the
+timer's next polls kill what outlives the grace time, and the job ends once the tree is gone.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ class WorkerProcess:
         self.error: dict | None = None
         self.cancelled = False
         self._reader: threading.Thread | None = None
+        self._kill_at: float | None = None  # after a cancel: when the tree gets SIGKILL (or taskkill)
+        self._killed = False
+        self._killer: subprocess.Popen | None = None  # Windows: the running taskkill
 
     def command(self) -> list[str]:
         return [self.python_executable, "-m", "synthtrust.worker", str(self.job_folder)]
@@ -106,7 +111,9 @@ class WorkerProcess:
         return message
 
     def poll(self) -> list[dict]:
-        """Messages received since the last call (never blocks; call from the main thread)."""
+        """Messages received since the last call (never blocks; call from the main thread). After a
+        cancel it also finishes off the process tree once the worker exited or the grace time is over."""
+        self._finish_off()
         received = []
         while True:
             try:
@@ -150,32 +157,63 @@ class WorkerProcess:
             return f"{self.error.get('error', 'Error')}: {self.error.get('message', '')}"
         return f"the worker ended with exit code {self.returncode} without a result; see the log"
 
-    def cancel(self) -> None:
-        """Stop the worker and everything it started; then remove the job folder (if owned)."""
+    def cancel(self, wait: bool = True) -> None:
+        """Stop the worker and everything it started.
+
+        ``wait=True`` (scripts, tests) blocks until the whole tree is gone and removes the job folder (if
+        owned). ``wait=False`` (the panel) asks the worker to stop (SIGTERM to its group; taskkill on
+        Windows) and returns at once; :meth:`poll` kills what is left, and the caller removes the folder
+        with :meth:`cleanup` once :attr:`finished`."""
         self.cancelled = True
-        if self.process is not None and self.process.poll() is None:
-            self._kill_tree()
+        if self.process is not None and self.process.poll() is None and self._kill_at is None:
+            self._kill_at = time.monotonic() + CANCEL_GRACE_S
+            if os.name == "nt":
+                # /T takes the children too, /F does not wait for them: no grace on Windows.
+                self._killer = subprocess.Popen(["taskkill", "/PID", str(self.process.pid), "/T", "/F"],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                creationflags=subprocess.CREATE_NO_WINDOW)
+            else:
+                self._signal_group(signal.SIGTERM)
+        if wait:
+            self._wait_for_tree()
+            self.cleanup()
+
+    def _signal_group(self, signal_number: int) -> None:
+        try:
+            os.killpg(self.process.pid, signal_number)  # the worker leads its own session: group id = its pid
+        except (ProcessLookupError, PermissionError):
+            pass  # the whole group is gone already
+
+    def _finish_off(self, force: bool = False) -> None:
+        """After a cancel, once the worker exited or the grace time is over (or ``force``): kill the rest of
+        its tree, including children that outlived it (e.g. data-loader processes)."""
+        if self._kill_at is None or self._killed:
+            return
+        if not force and self.process.poll() is None and time.monotonic() < self._kill_at:
+            return
+        self._killed = True
+        if os.name == "nt":
+            if self.process.poll() is None:
+                self.process.kill()
+        else:
+            self._signal_group(signal.SIGKILL)
+
+    def _wait_for_tree(self) -> None:
+        if self.process is None:
+            return
+        deadline = time.monotonic() + CANCEL_GRACE_S
+        while self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._finish_off(force=True)
+        for process in (self._killer, self.process):
+            if process is None:
+                continue
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # taskkill or the worker hung: nothing more can be done here
+                process.kill()
         if self._reader is not None:
             self._reader.join(timeout=5)
-        self.cleanup()
-
-    def _kill_tree(self) -> None:
-        if os.name == "nt":
-            subprocess.run(["taskkill", "/PID", str(self.process.pid), "/T", "/F"], capture_output=True, check=False)
-            self.process.wait(timeout=10)
-            return
-        group = self.process.pid  # the worker leads its own session, so its group id is its pid
-        try:
-            os.killpg(group, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=CANCEL_GRACE_S)
-            except subprocess.TimeoutExpired:
-                pass
-            # Also the group's other members (e.g. data-loader children) that outlived the leader.
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
 
     def wait(self, timeout: float | None = None) -> int:
         """Block until the process has exited and its output is read; returns the exit code."""

@@ -46,6 +46,16 @@ class ResultsNodes:
     legend: dict = field(default_factory=lambda: {"intended lesion (synthetic)": INTENDED_COLOR,
                                                   "predicted lesion (segmenter)": PREDICTED_COLOR})
 
+    @classmethod
+    def of_run(cls, outcome, intended=None, **options) -> ResultsNodes:
+        """A run's first synthetic volume and first prediction, its results table and plot
+        (``outcome``: the logic's ``RunOutcome``); ``intended``: the lesion segmentation it was given."""
+        if not outcome.synthetic_volume_nodes:
+            raise ValueError("this run has no synthetic volume to show (a segment-only run or a sweep)")
+        predicted = outcome.prediction_segmentation_nodes[0] if outcome.prediction_segmentation_nodes else None
+        return cls(volume=outcome.synthetic_volume_nodes[0][0], intended=intended, predicted=predicted,
+                   table=outcome.table_node, plot=outcome.plot_node, **options)
+
 
 def results_layout_xml() -> str:
     """Slicer layout: 3D view above the three slice views on the left, table above plot on the right."""

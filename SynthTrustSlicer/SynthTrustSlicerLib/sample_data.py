@@ -44,6 +44,14 @@ def load_sample_heart(session, seed: int = 0):
     return volume, anatomy
 
 
+def load_sample(which: str, session):
+    """``brain`` or ``heart``: (volume node, anatomy segmentation node) added to the scene."""
+    loaders = {"brain": load_sample_brain, "heart": load_sample_heart}
+    if which not in loaders:
+        raise ValueError(f"sample {which!r} is unknown; choose brain or heart")
+    return loaders[which](session)
+
+
 def register(thumbnail: str, session_factory) -> None:
     """Add both samples to the SampleData module (``thumbnail``: an image file shown on their buttons);
     ``session_factory()`` gives the scene session to load into."""

@@ -1,18 +1,75 @@
-"""Slice-view arrangements the panel switches to (inside 3D Slicer; needs the application's layout manager)."""
+"""Compare mode: the real and the synthetic image side by side in linked axial slice views (inside 3D
+Slicer; needs the application's layout manager, or anything with ``layout``, ``setLayout`` and
+``sliceWidget``)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 
-def show_side_by_side(layout_manager, real_volume, synthetic_volume) -> None:
-    """Compare mode: the real image on the left, the synthetic one on the right, both axial and linked, so
-    scrolling or zooming one moves the other and the same anatomy stays side by side."""
-    import slicer
+COMPARE_VIEWS = ("Red", "Yellow")  # left: real image, right: synthetic
 
-    layout_manager.setLayout(slicer.vtkMRMLLayoutNode.SlicerLayoutSideBySideView)
-    for view_name, volume in (("Red", real_volume), ("Yellow", synthetic_volume)):
-        slice_widget = layout_manager.sliceWidget(view_name)
-        slice_widget.mrmlSliceNode().SetOrientation("Axial")
-        composite = slice_widget.mrmlSliceCompositeNode()
-        composite.SetBackgroundVolumeID(volume.GetID())
-        composite.SetLinkedControl(True)
-        slice_widget.sliceLogic().FitSliceToAll()
+
+class CompareMode:
+    """Drives the checkable Compare button. Checking it shows the two volumes in linked views (scrolling or
+    zooming one moves the other); unchecking it restores the layout and each view's own linking. When it
+    cannot start (no run yet), the error is reported through ``guard`` and the button unchecks itself."""
+
+    def __init__(self, button, layout_manager: Callable, guard: Callable | None = None):
+        self.button, self.layout_manager = button, layout_manager
+        self.guard = guard or (lambda text: contextlib.nullcontext())
+        self.previous_layout = None
+        self.previous_linked: dict[str, bool] = {}
+
+    @property
+    def active(self) -> bool:
+        return self.previous_layout is not None
+
+    def toggled(self, on: bool, volumes: Callable[[], tuple]) -> None:
+        """The button's ``toggled`` slot; ``volumes()`` gives (real, synthetic) or raises ValueError."""
+        if not on:
+            self.stop()
+            return
+        started = False
+        with self.guard("Could not switch the compare mode."):
+            real, synthetic = volumes()
+            self.start(real, synthetic)
+            started = True
+        if not started:
+            self.stop()
+            self.uncheck()
+
+    def start(self, real_volume, synthetic_volume) -> None:
+        import slicer
+
+        manager = self.layout_manager()
+        if not self.active:
+            self.previous_layout = manager.layout
+        manager.setLayout(slicer.vtkMRMLLayoutNode.SlicerLayoutSideBySideView)
+        for view_name, volume in zip(COMPARE_VIEWS, (real_volume, synthetic_volume), strict=True):
+            slice_widget = manager.sliceWidget(view_name)
+            slice_widget.mrmlSliceNode().SetOrientation("Axial")
+            composite = slice_widget.mrmlSliceCompositeNode()
+            self.previous_linked.setdefault(view_name, bool(composite.GetLinkedControl()))
+            composite.SetBackgroundVolumeID(volume.GetID())
+            composite.SetLinkedControl(True)
+            slice_widget.sliceLogic().FitSliceToAll()
+
+    def stop(self) -> None:
+        """Unlink the views (back to how they were) and restore the layout; nothing when not active."""
+        if not self.active and not self.previous_linked:
+            return
+        manager = self.layout_manager()
+        for view_name, linked in self.previous_linked.items():
+            slice_widget = manager.sliceWidget(view_name)
+            if slice_widget is not None:
+                slice_widget.mrmlSliceCompositeNode().SetLinkedControl(linked)
+        if self.previous_layout is not None:
+            manager.setLayout(self.previous_layout)
+        self.previous_layout, self.previous_linked = None, {}
+
+    def uncheck(self) -> None:
+        """Show the button off without calling ``toggled`` again."""
+        self.button.blockSignals(True)
+        self.button.checked = False
+        self.button.blockSignals(False)

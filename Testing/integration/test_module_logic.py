@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -164,19 +165,71 @@ class SleepingWorker(WorkerProcess):
         return [self.python_executable, "-c", f"import time; print({line!r}, flush=True); time.sleep(120)"]
 
 
-def test_a_cancelled_run_reports_it_and_leaves_the_scene_unchanged(session, brain, tmp_path):
-    logic = SynthTrustSlicerLogic(session, launcher=lambda folder: SleepingWorker(folder).start(),
+# A worker that ignores SIGTERM (as a process stuck in native code does) and has started a child.
+STUBBORN_WORKER = """
+import json, signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+print(json.dumps({"type": "log", "level": "info", "message": f"child {child.pid}"}), flush=True)
+time.sleep(120)
+"""
+
+
+class StubbornWorker(WorkerProcess):
+    def command(self) -> list[str]:
+        return [self.python_executable, "-c", STUBBORN_WORKER]
+
+
+def is_running(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        # A killed orphan may stay a zombie until PID 1 reaps it: it is not running.
+        return "\nState:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+def start_job(session, brain, tmp_path, worker_class):
+    logic = SynthTrustSlicerLogic(session, launcher=lambda folder: worker_class(folder).start(),
                                   temporary_root=str(tmp_path))
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
-    before = node_ids(session)
     messages, finished = [], []
     job = logic.start_run(RunRequest([brain], ["t1"], lesion), messages.append,
                           lambda outcome, error: finished.append((outcome, error)))
+    deadline = time.monotonic() + 30
     while not messages:
-        assert job.poll()
+        assert job.poll() and time.monotonic() < deadline
+        time.sleep(0.02)
+    return logic, job, messages, finished
+
+
+def test_a_cancelled_run_reports_it_and_leaves_the_scene_unchanged(session, brain, tmp_path):
+    logic, job, messages, finished = start_job(session, brain, tmp_path, SleepingWorker)
+    before = node_ids(session)
     assert messages[0]["stage"] == "synthesize"
-    job.cancel()
+    job.cancel(wait=True)  # scripts and tests: returns when everything is gone
     assert finished == [(None, "cancelled; the scene was not changed")] and not job.poll()
+    assert node_ids(session) == before and not list(tmp_path.glob("synthtrust-job-*"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="reads /proc; Windows kills the tree with taskkill /T /F")
+def test_cancel_returns_at_once_and_the_polls_end_the_process_tree_and_remove_the_job_folder(session, brain,
+                                                                                             tmp_path):
+    logic, job, messages, finished = start_job(session, brain, tmp_path, StubbornWorker)
+    before = node_ids(session)
+    child = int(messages[0]["message"].split()[-1])
+    worker = job.worker.process.pid
+    assert is_running(worker) and is_running(child)
+    started = time.monotonic()
+    job.cancel()  # the panel's cancel: must not block the GUI thread while the worker ignores SIGTERM
+    assert time.monotonic() - started < 0.5
+    assert finished == [] and list(tmp_path.glob("synthtrust-job-*")), "the bookkeeping is left to poll()"
+    deadline = time.monotonic() + 15
+    while job.poll():  # what the panel's 200 ms timer does
+        assert time.monotonic() < deadline, "the worker tree outlived the grace time"
+        time.sleep(0.05)
+    assert finished == [(None, "cancelled; the scene was not changed")]
+    assert not is_running(worker) and not is_running(child)
     assert node_ids(session) == before and not list(tmp_path.glob("synthtrust-job-*"))
 
 
@@ -274,3 +327,104 @@ def test_a_scar_placed_in_aha_segments_is_synthesized_and_segmented_on_a_cardiac
     assert [row["region"] for row in rows] == [region.name for region in EMIDEC.regions]
     assert {row["case"] for row in rows} == {"real"} and segmented.plot_node is None
     assert segmented.prediction_segmentation_nodes[0].GetName() == "Prediction LGE (cardiac-scar-lge-unet)"
+
+
+def test_the_device_list_says_pytorch_is_missing_without_importing_anything(logic, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
+    devices = logic.devices()
+    assert [value for value, _ in devices] == ["auto", "cpu"] and "PyTorch is installed" in devices[0][1]
+
+
+def test_a_pytorch_that_fails_to_load_is_named_in_the_device_list_instead_of_raising(logic, tmp_path, monkeypatch):
+    # A broken CUDA install fails inside torch's import with OSError (a missing libcudart, ...).
+    fake = tmp_path / "broken" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise OSError("libcudart.so.12: cannot open shared object file")\n')
+    monkeypatch.syspath_prepend(str(fake.parent))
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    devices = logic.devices()
+    assert [value for value, _ in devices] == ["auto", "cpu"]
+    assert "PyTorch does not load: OSError: libcudart.so.12" in devices[0][1]
+
+
+def test_the_default_generator_is_the_shipped_one_for_the_task_channels_and_engine(logic):
+    assert logic.default_generator("brain-tumor", ["T1c", "FLAIR"], "inpaint")["id"] == "brain-tumor-flair-t1c-diffusion"
+    assert logic.default_generator("cardiac-scar", ["lge"], "conditional")["id"] == "cardiac-scar-lge-diffusion"
+    assert logic.default_generator("brain-tumor", ["t1"], "inpaint") is None
+
+
+def test_a_preview_is_hidden_never_saved_with_the_scene_and_removed_with_its_display_nodes(session, logic, brain,
+                                                                                           tmp_path):
+    before = node_ids(session)
+    labels = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=2, preview=True)
+    first = logic.show_preview(labels)
+    node = logic.show_preview(labels)  # a new preview replaces the last one
+    assert first.GetScene() is None and node.GetHideFromEditors() and not node.GetSaveWithScene()
+    assert node.GetDisplayNode().GetHideFromEditors() and not node.GetDisplayNode().GetSaveWithScene()
+    assert sorted(set(node_ids(session)) - set(before)) == sorted([node.GetID(), node.GetDisplayNodeID()])
+    logic.remove_previews()
+    assert node_ids(session) == before
+    logic.show_preview(labels)
+    reopened = scene.open_bundle(scene.save_bundle(session, tmp_path / "scene.mrb"))
+    assert reopened.nodes_by_class("vtkMRMLLabelMapVolumeNode") == []
+    assert reopened.nodes_by_class("vtkMRMLLabelMapVolumeDisplayNode") == []
+
+
+def test_only_runs_that_reach_the_scene_are_numbered(session, brain, tmp_path, monkeypatch):
+    logic = SynthTrustSlicerLogic(session, temporary_root=str(tmp_path))
+    lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
+    request = RunRequest([brain], ["t1"], lesion, kind="synthesize", variants=1)
+    first = logic.run(request, timeout=60)
+    assert session.subject_hierarchy().GetItemName(first.folder_item_id).startswith("SynthTrust synthesize 1 ")
+
+    def broken_import(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("synthtrust.scene.add_volume", broken_import)  # the import fails and is rolled back
+    with pytest.raises(RuntimeError, match="disk full"):
+        logic.run(request, timeout=60)
+    assert logic.run_count == 1
+    monkeypatch.undo()
+    third = logic.run(request, timeout=60)
+    assert session.subject_hierarchy().GetItemName(third.folder_item_id).startswith("SynthTrust synthesize 2 ")
+
+
+def test_a_scar_sweep_imports_its_table_and_a_dice_per_aha_segment_plot_and_a_failed_one_leaves_the_scene(
+        session, logic, tmp_path):
+    from synthtrust.labels.schema import EMIDEC
+    from synthtrust.phantoms.cardiac import make_lge_phantom
+
+    image, anatomy = make_lge_phantom(seed=1, shape=(8, 96, 96))
+    volume = scene.add_volume(session, image, "LGE")
+    anatomy_node = scene.add_segmentation(session, anatomy, EMIDEC, "anatomy", reference_volume=volume)
+    voxels = image.array.copy()
+    before = node_ids(session)
+    request = RunRequest([volume], ["lge"], anatomy_segmentation_node=anatomy_node, task="cardiac-scar",
+                         kind="sweep", variants=1, device="cpu", segmentation_device="cpu",
+                         sweep={"segments": [7, 10], "transmurality": [0.6], "seed": 4})
+    messages = []
+    outcome = logic.run(request, on_message=messages.append, timeout=180)
+    assert [m["step"] for m in messages if m["type"] == "progress"] == [0, 1, 2]
+    assert np.array_equal(scene.image_from_volume(volume).array, voxels)
+    rows = scene.table_rows(outcome.table_node)
+    assert [(row["segment"], row["status"]) for row in rows] == [(7.0, "ok"), (10.0, "ok")]
+    chart = outcome.plot_node
+    assert chart.IsA("vtkMRMLPlotChartNode") and chart.GetTitle() == "Dice per AHA segment"
+    assert chart.GetNumberOfPlotSeriesNodes() == 1
+    series = chart.GetNthPlotSeriesNode(0)
+    per_segment = scene.table_rows(series.GetTableNode())
+    assert [row["AHA segment"] for row in per_segment] == [7.0, 10.0]
+    assert series.GetXColumnName() == "AHA segment" and series.GetYColumnName() == "Dice"
+    assert outcome.segment_dice == {7: pytest.approx(rows[0]["scar dice"]), 10: pytest.approx(rows[1]["scar dice"])}
+    children = folder_children(session, outcome.folder_item_id)
+    assert {outcome.table_node.GetName(), chart.GetName(), series.GetTableNode().GetName()} <= set(children)
+    assert scene.get_attributes(outcome.table_node)["sweep"]["segments"] == [7, 10]
+    # A sweep that fails (a segmenter that does not exist) adds nothing.
+    after = node_ids(session)
+    with pytest.raises(InputError, match="no-such-model"):
+        logic.run(RunRequest(**{**request.__dict__, "segmenters": ["no-such-model"]}), timeout=120)
+    assert node_ids(session) == after and set(before) < set(after)
+    assert not list(tmp_path.glob("synthtrust-job-*"))

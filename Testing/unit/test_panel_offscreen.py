@@ -9,6 +9,7 @@ enabling rules, Apply <-> Cancel around a job (a test double), progress, and res
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -32,6 +33,7 @@ sys.path[:0] = [str(MODULE_DIR), str(REPOSITORY / "Testing")]
 from slicer_stand_ins import load_panel  # noqa: E402
 from SynthTrustSlicerLib import panel_state  # noqa: E402
 from SynthTrustSlicerLib.bullseye import BullseyeWidget, parse_segments, segment_at, segment_sector  # noqa: E402
+from SynthTrustSlicerLib.choices import current_value  # noqa: E402
 from SynthTrustSlicerLib.lessons import LESSONS, LessonPlayer  # noqa: E402
 from SynthTrustSlicerLib.panel_state import PanelController, PanelInputs, progress_display  # noqa: E402
 
@@ -42,10 +44,11 @@ class FakeJob:
     """Test double for the logic's RunJob: poll() replays scripted worker messages, then finishes the way
     RunJob does (on_finished(outcome, None) or on_finished(None, message)); cancel() finishes at once."""
 
-    def __init__(self, on_message, on_finished, messages=(), outcome=None, error=None):
-        self.on_message, self.on_finished = on_message, on_finished
+    def __init__(self, on_message, on_finished, kind="run", messages=(), outcome=None, error=None):
+        self.on_message, self.on_finished, self.kind = on_message, on_finished, kind
         self.messages, self.outcome, self.error = list(messages), outcome, error
         self.cancelled = self.done = False
+        self.cancel_waited = None
 
     def poll(self) -> bool:
         if self.done:
@@ -57,9 +60,13 @@ class FakeJob:
         self.on_finished(self.outcome, None if self.outcome is not None else self.error)
         return False
 
-    def cancel(self) -> None:
-        self.cancelled = self.done = True
-        self.on_finished(None, "cancelled; nothing was written")
+    def cancel(self, wait: bool = False) -> None:
+        # As RunJob: without wait, cancel only stops the worker; the next poll() reports the end.
+        self.cancelled, self.cancel_waited, self.messages = True, wait, []
+        if wait:
+            self.done = True
+            self.on_finished(None, "cancelled; nothing was written")
+
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +79,8 @@ def panel(app):
     widget, ui = load_panel(UI_FILE)
     jobs = []
 
-    def start_job(on_message, on_finished):
-        jobs.append(FakeJob(on_message, on_finished, **panel_job))
+    def start_job(on_message, on_finished, kind="run"):
+        jobs.append(FakeJob(on_message, on_finished, kind, **panel_job))
         return jobs[-1]
 
     panel_job: dict = {}
@@ -103,7 +110,9 @@ def parameter_fields() -> dict[str, str]:
 def test_every_widget_the_module_code_uses_exists_in_the_ui():
     names = ui_object_names()
     used = set()
-    for source in (MODULE_FILE, MODULE_DIR / "SynthTrustSlicerLib" / "panel_state.py"):
+    sources = sorted(MODULE_DIR.rglob("*.py"))
+    assert {"SynthTrustSlicer.py", "panel_state.py", "choices.py", "views.py", "lessons.py"} <= {p.name for p in sources}
+    for source in sources:
         text = source.read_text()
         used |= set(re.findall(r"\bui\.(\w+)", text))  # self.ui.x and ui.x
         # names handed to getattr(self.ui, name) from tuples of strings
@@ -161,12 +170,20 @@ def test_one_volume_in_two_channels_blocks_apply_and_names_it(panel):
     assert "'FLAIR' is selected twice" in panel.ui.applyButton.toolTip
 
 
-def test_a_diffusion_engine_needs_a_model_before_apply(panel):
-    inputs = PanelInputs(**{**READY.__dict__, "engine": "inpaint", "engine_needs_model": True})
+def test_a_diffusion_engine_without_a_shipped_generator_needs_a_model_and_the_tooltip_says_why(panel):
+    inputs = PanelInputs(**{**READY.__dict__, "modalities": ["t2"], "engine": "inpaint", "engine_needs_model": True})
     panel.controller.refresh(inputs)
-    assert not panel.ui.applyButton.enabled and "needs a generator" in panel.ui.applyButton.toolTip
+    assert not panel.ui.applyButton.enabled
+    assert "none is shipped for brain-tumor with t2" in panel.ui.applyButton.toolTip
     panel.controller.refresh(PanelInputs(**{**inputs.__dict__, "model_chosen": True}))
     assert panel.ui.applyButton.enabled
+
+
+def test_a_diffusion_engine_runs_with_the_shipped_default_generator_when_no_model_is_picked(panel):
+    inputs = PanelInputs(**{**READY.__dict__, "modalities": ["flair", "t1c"], "engine": "inpaint",
+                            "engine_needs_model": True, "default_generator": "Brain tumour generator"})
+    panel.controller.refresh(inputs)
+    assert panel.ui.applyButton.enabled and "generator" not in panel.ui.applyButton.toolTip
 
 
 def test_the_task_shows_only_its_own_parametric_lesion(panel):
@@ -210,7 +227,7 @@ def test_apply_turns_into_cancel_while_a_job_runs_and_back_after(panel):
     assert "Finished" in ui.logTextEdit.plainText
 
 
-def test_clicking_cancel_stops_the_job_and_leaves_a_note(panel):
+def test_clicking_cancel_stops_the_job_without_waiting_and_the_next_poll_ends_it(panel):
     ui = panel.ui
     panel.job.update(messages=[progress(1, 50, None)] * 5)
     panel.controller.refresh(READY)
@@ -218,7 +235,10 @@ def test_clicking_cancel_stops_the_job_and_leaves_a_note(panel):
     panel.controller.poll()
     assert "ETA estimating" in ui.progressBar.format
     QTest.mouseClick(ui.applyButton, QtCore.Qt.LeftButton)
-    assert panel.jobs[0].cancelled and len(panel.jobs) == 1
+    assert panel.jobs[0].cancelled and panel.jobs[0].cancel_waited is False and len(panel.jobs) == 1
+    # The GUI thread is free again at once; the button waits for the worker's end.
+    assert ui.applyButton.text == "Cancelling..." and not ui.applyButton.enabled and panel.controller.busy
+    panel.controller.poll()
     assert ui.applyButton.text == "Apply" and not panel.controller.busy
     assert "Cancelled; the scene is unchanged." in ui.logTextEdit.plainText
 
@@ -266,14 +286,14 @@ RESULTS = {
 }
 
 
-def test_a_finished_run_fills_the_table_badges_and_bullseye(panel):
+def test_a_finished_run_fills_the_table_and_badges_and_paints_no_per_segment_bullseye(panel):
     scene = pytest.importorskip("synthtrust.scene", reason="needs slicer-core (pip install -e .[scene])")
     session = scene.SceneSession.create()
     rows = [{"case": "v1", "region": "scar", "Dice": 0.8}, {"case": "v2", "region": "scar", "Dice": 0.7}]
     table = scene.add_table(session, rows, "results", {"Dice": "2|A∩B| / (|A|+|B|)"})
     bullseye = BullseyeWidget()
     panel.controller.results_bullseye = bullseye
-    panel.job.update(outcome=SimpleNamespace(table_node=table, results=RESULTS))
+    panel.job.update(outcome=SimpleNamespace(table_node=table, results=RESULTS, segment_dice={}))
     panel.controller.refresh(READY)
     QTest.mouseClick(panel.ui.applyButton, QtCore.Qt.LeftButton)
     panel.controller.poll()
@@ -284,7 +304,53 @@ def test_a_finished_run_fills_the_table_badges_and_bullseye(panel):
     assert "#2e7d32" in panel.ui.fidelityBadgeLabel.styleSheet
     assert panel.ui.offTargetBadgeLabel.text == "Off-target 0 voxels"
     assert not panel.ui.resultsCollapsibleButton.collapsed
-    assert bullseye.values == {7: pytest.approx(0.75), 8: pytest.approx(0.75)}
+    # One Dice for a scar over segments 7 and 8 is not a Dice per segment: the bullseye stays hidden.
+    assert bullseye.isHidden() and bullseye.values == {}
+
+
+SCAR_READY = PanelInputs(task="cardiac-scar", channels=["LGE"], modalities=["lge"], anatomy_segmentation=True,
+                         scar_segments=[7, 8, 13], segmenters=1)
+SWEEP_RESULTS = {"kind": "sweep", "variants": [], "sweep": {"parameters": {"segments": [7, 8, 13]}, "rows": [
+    {"segment": 7, "status": "ok", "fidelity passed": True, "hallucinated ml": 0.0, "off-target voxels": 0},
+    {"segment": 8, "status": "ok", "fidelity passed": False, "hallucinated ml": 0.4, "off-target voxels": 0},
+    {"segment": 13, "status": "not placed: no scar voxel fell in AHA segments [13]"}]}}
+
+
+def test_the_sweep_button_waits_for_anatomy_segments_and_a_segmenter(panel):
+    ui = panel.ui
+    panel.controller.refresh(PanelInputs(**{**SCAR_READY.__dict__, "segmenters": 0}))
+    assert not ui.sweepScarButton.enabled and "segmenter" in ui.sweepScarButton.toolTip
+    panel.controller.refresh(PanelInputs(**{**SCAR_READY.__dict__, "scar_segments": []}))
+    assert not ui.sweepScarButton.enabled and "AHA segment" in ui.sweepScarButton.toolTip
+    panel.controller.refresh(SCAR_READY)
+    assert ui.sweepScarButton.enabled and "each segment's Dice" in ui.sweepScarButton.toolTip
+    assert not ui.applyButton.enabled, "a sweep needs no placed lesion, Apply does"
+
+
+def test_a_sweep_runs_as_a_cancellable_job_and_colours_each_segment_by_its_own_dice(panel):
+    ui = panel.ui
+    bullseye = BullseyeWidget()
+    panel.controller.results_bullseye = bullseye
+    panel.job.update(messages=[progress(1, 3, 10.0)],
+                     outcome=SimpleNamespace(table_node=None, results=SWEEP_RESULTS, segment_dice={7: 0.9, 8: 0.2}))
+    panel.controller.refresh(SCAR_READY)
+    QTest.mouseClick(ui.sweepScarButton, QtCore.Qt.LeftButton)
+    assert [job.kind for job in panel.jobs] == ["sweep"]
+    assert ui.applyButton.text == "Cancel" and not ui.sweepScarButton.enabled
+    assert not ui.synthesisCollapsibleButton.collapsed, "progress and Cancel are in Synthesis"
+    assert "Sweep started." in ui.logTextEdit.plainText
+    panel.controller.poll()
+    panel.controller.poll()
+    assert bullseye.values == {7: pytest.approx(0.9), 8: pytest.approx(0.2)} and not bullseye.isHidden()
+    assert ui.fidelityBadgeLabel.text == "Fidelity 1/2 pass" and "1 edit(s) could not be placed" in \
+        ui.resultsSummaryLabel.text
+    # Unswept segments are grey, each swept one has its own colour.
+    bullseye.resize(200, 200)
+    image = bullseye.grab().toImage()
+    assert (segment_at(122, 39, 200, 200), segment_at(122, 161, 200, 200)) == (7, 10)  # beside their labels
+    anterior, inferior = image.pixelColor(122, 39), image.pixelColor(122, 161)
+    assert anterior.green() > anterior.red() and (inferior.red(), inferior.green(), inferior.blue()) == (200, 200, 200)
+    assert panel_state.summarize_results(SWEEP_RESULTS).hallucinated_ml == pytest.approx(0.4)
 
 
 def test_a_failed_fidelity_audit_shows_a_red_badge():
@@ -345,3 +411,196 @@ def test_sample_heart_is_generated_locally_with_its_anatomy():
     segments = anatomy.GetSegmentation()
     assert sorted(segments.GetNthSegment(i).GetName() for i in range(segments.GetNumberOfSegments())) == [
         "blood pool", "myocardium"]
+
+
+# ------------------------------------------------------------------------------------------- choices from the core
+def parameter_node(**values):
+    """The parameter node's fields with their defaults (as the module's wrapper declares them)."""
+    import enum
+
+    fields = {"task": enum.Enum("Task", {"BrainTumor": "brain-tumor"}).BrainTumor, "channel1Volume": None,
+              "channel2Volume": None, "channel3Volume": None, "engine": "template", "model": "", "modelPath": "",
+              "device": "auto", "segmentationDevice": "auto", "segmenters": "", "segmenterPath": ""}
+    for index, modality in enumerate(("flair", "t1c", "t1"), start=1):
+        fields[f"channel{index}Modality"] = SimpleNamespace(value=modality)
+    return SimpleNamespace(**{**fields, **values})
+
+
+@pytest.fixture
+def choices(panel):
+    scene = pytest.importorskip("synthtrust.scene", reason="needs slicer-core (pip install -e .[scene])")
+    from SynthTrustSlicerLib.choices import ChoiceBoxes
+    from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic
+
+    volume = SimpleNamespace(GetName=lambda: "FLAIR")
+    pn = parameter_node(channel1Volume=volume, channel2Volume=SimpleNamespace(GetName=lambda: "T1c"))
+    boxes = ChoiceBoxes(panel.ui, SynthTrustSlicerLogic(scene.SceneSession.create()))
+    boxes.fill(pn)
+    return boxes, pn
+
+
+def test_engines_and_their_descriptions_come_from_the_core(panel, choices):
+    from synthtrust.synthesis.engines import ENGINE_DESCRIPTIONS
+
+    boxes, pn = choices
+    ui = panel.ui
+    assert [ui.engineComboBox.itemText(i) for i in range(ui.engineComboBox.count)] == list(ENGINE_DESCRIPTIONS)
+    ui.engineComboBox.currentIndex = ui.engineComboBox.findData("inpaint")
+    boxes.engine_changed(pn)
+    assert pn.engine == "inpaint" and ui.engineDescriptionLabel.text == ENGINE_DESCRIPTIONS["inpaint"]
+    assert ui.modelComboBox.enabled and ui.stepsSpinBox.enabled
+
+
+def test_the_default_model_entry_names_the_shipped_generator_or_says_there_is_none(panel, choices):
+    from SynthTrustSlicerLib.parameters import panel_inputs
+
+    boxes, pn = choices
+    ui = panel.ui
+    ui.engineComboBox.currentIndex = ui.engineComboBox.findData("inpaint")
+    boxes.engine_changed(pn)
+    default = boxes.default_generator(pn)
+    assert default["id"] == "brain-tumor-flair-t1c-diffusion" and pn.model == ""
+    assert ui.modelComboBox.itemText(0) == f"Default: {default['title']}"
+    inputs = panel_inputs(SimpleNamespace(**{**pn.__dict__, **READY_NODES}), default)
+    panel.controller.refresh(inputs)
+    assert ui.applyButton.enabled, ui.applyButton.toolTip
+    pn.channel2Volume = None  # FLAIR alone: no shipped generator reads it
+    boxes.describe_default_model(pn)
+    assert boxes.default_generator(pn) is None and ui.modelComboBox.itemText(0).startswith("(no default")
+    panel.controller.refresh(panel_inputs(SimpleNamespace(**{**pn.__dict__, **READY_NODES}), None))
+    assert not ui.applyButton.enabled and "none is shipped for brain-tumor with flair" in ui.applyButton.toolTip
+
+
+class CountedPoints:
+    def GetNumberOfControlPoints(self):
+        return 1
+
+
+READY_NODES = {"lesionSegmentation": object(), "anatomySegmentation": None, "tumorCenter": CountedPoints(),
+               "scarSegments": "", "guidance": False, "segmenters": "brain-tumor-flair-t1c-unet"}
+
+
+def test_the_segmentation_device_is_chosen_apart_from_the_synthesis_device(panel, choices):
+    boxes, pn = choices
+    ui = panel.ui
+    values = [ui.segmentDeviceComboBox.itemData(i) for i in range(ui.segmentDeviceComboBox.count)]
+    assert values[:2] == ["auto", "cpu"]
+    ui.segmentDeviceComboBox.currentIndex = values.index("cpu")
+    boxes.store(pn)
+    assert (pn.device, pn.segmentationDevice) == ("auto", "cpu")
+    assert current_value(ui.deviceComboBox) == "auto", "the synthesis device did not follow"
+
+
+def test_the_device_lists_are_refilled_keeping_each_choice_once_pytorch_is_installed(panel, choices):
+    boxes, pn = choices
+    pn.device, pn.segmentationDevice = "cuda", "cpu"
+    boxes.logic.devices = lambda: [("auto", "Auto (GPU: Test GPU, 8.0 GiB)"), ("cpu", "CPU"), ("cuda", "GPU: Test GPU")]
+    boxes.fill_devices(pn)
+    assert panel.ui.deviceComboBox.currentText == "GPU: Test GPU"
+    assert current_value(panel.ui.segmentDeviceComboBox) == "cpu"
+
+
+def test_a_sweep_request_carries_the_segments_and_the_scar_settings_and_no_lesion():
+    import enum
+
+    from SynthTrustSlicerLib.parameters import sweep_request
+
+    task = enum.Enum("Task", {"CardiacScar": "cardiac-scar"}).CardiacScar
+    lge = SimpleNamespace(GetName=lambda: "LGE")
+    pn = parameter_node(task=task, channel1Volume=lge, channel1Modality=SimpleNamespace(value="lge"),
+                        lesionSegmentation="a placed scar", anatomySegmentation="anatomy", referenceSegmentation=None,
+                        scarSegments="13,7", transmurality=0.6, extent=0.8, scarIrregularity=0.3, mvo=0.1, scarSeed=4,
+                        steps=25, guidance=False, guidanceWeight=1.0, qualityThreshold=0.0, variants=2, seed=9,
+                        segmentationDevice="cpu")
+    request = sweep_request(pn)
+    assert request.kind == "sweep" and request.lesion_segmentation_node is None
+    assert request.anatomy_segmentation_node == "anatomy" and request.modalities == ["lge"]
+    assert request.sweep == {"segments": [7, 13], "transmurality": [0.6], "extent": 0.8, "irregularity": 0.3,
+                             "mvo": 0.1, "seed": 4}
+    assert (request.variants, request.seed, request.device, request.segmentation_device) == (2, 9, "auto", "cpu")
+    with pytest.raises(ValueError, match="AHA segment"):
+        sweep_request(SimpleNamespace(**{**pn.__dict__, "scarSegments": ""}))
+
+
+# ------------------------------------------------------------------------------------------- compare mode
+class SliceWidgetStandIn:
+    """Declared stand-in for qMRMLSliceWidget (Qt, not in slicer-core): the real MRML slice logic behind it."""
+
+    def __init__(self, logic):
+        self.logic = logic
+
+    def mrmlSliceNode(self):  # noqa: N802 - Slicer's names
+        return self.logic.GetSliceNode()
+
+    def mrmlSliceCompositeNode(self):  # noqa: N802
+        return self.logic.GetSliceCompositeNode()
+
+    def sliceLogic(self):  # noqa: N802
+        return self.logic
+
+
+class LayoutManagerStandIn:
+    """Declared stand-in for qSlicerLayoutManager: ``layout``, ``setLayout`` and two slice views."""
+
+    def __init__(self, session):
+        import slicer
+
+        self.layout, self.widgets = 3, {}
+        for name in ("Red", "Yellow"):
+            logic = slicer.vtkMRMLSliceLogic()
+            logic.SetMRMLScene(session.scene)
+            logic.AddSliceNode(name)
+            self.widgets[name] = SliceWidgetStandIn(logic)
+
+    def setLayout(self, layout):  # noqa: N802
+        self.layout = layout
+
+    def sliceWidget(self, name):  # noqa: N802
+        return self.widgets.get(name)
+
+
+def test_compare_mode_links_two_views_and_turning_it_off_unlinks_them_and_restores_the_layout(panel):
+    scene = pytest.importorskip("synthtrust.scene", reason="needs slicer-core (pip install -e .[scene])")
+    import numpy as np
+    from SynthTrustSlicerLib.views import CompareMode
+
+    from synthtrust.imaging.image import Image
+
+    session = scene.SceneSession.create()
+    real, synthetic = (scene.add_volume(session, Image.from_array(np.ones((4, 4, 4), np.float32)), name)
+                       for name in ("real", "synthetic"))
+    manager = LayoutManagerStandIn(session)
+    compare = CompareMode(panel.ui.compareModeButton, lambda: manager)
+    panel.ui.compareModeButton.toggled.connect(lambda on: compare.toggled(on, lambda: (real, synthetic)))
+    panel.ui.compareModeButton.checked = True
+    composites = {name: widget.mrmlSliceCompositeNode() for name, widget in manager.widgets.items()}
+    assert manager.layout == 29  # vtkMRMLLayoutNode.SlicerLayoutSideBySideView
+    assert composites["Red"].GetBackgroundVolumeID() == real.GetID()
+    assert composites["Yellow"].GetBackgroundVolumeID() == synthetic.GetID()
+    assert all(c.GetLinkedControl() for c in composites.values())
+    panel.ui.compareModeButton.checked = False
+    assert manager.layout == 3 and not any(c.GetLinkedControl() for c in composites.values())
+
+
+def test_compare_mode_without_a_run_reports_why_and_unchecks_the_button(panel):
+    from SynthTrustSlicerLib.views import CompareMode
+
+    reported = []
+
+    @contextlib.contextmanager
+    def guard(text):
+        try:
+            yield
+        except ValueError as error:  # what slicer.util.tryWithErrorDisplay shows in a dialog
+            reported.append(f"{text} {error}")
+
+    manager = SimpleNamespace(layout=3, setLayout=lambda layout: pytest.fail("the layout must not change"))
+    compare = CompareMode(panel.ui.compareModeButton, lambda: manager, guard)
+
+    def no_run():
+        raise ValueError("No run to show yet: press Apply in Synthesis first.")
+
+    panel.ui.compareModeButton.toggled.connect(lambda on: compare.toggled(on, no_run))
+    panel.ui.compareModeButton.checked = True
+    assert reported == ["Could not switch the compare mode. No run to show yet: press Apply in Synthesis first."]
+    assert not panel.ui.compareModeButton.checked and not compare.active

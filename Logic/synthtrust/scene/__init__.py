@@ -16,10 +16,11 @@ from synthtrust.scene.nodes import (
     remove_node,
     scratch_nodes,
     set_attributes,
+    singleton_node,
     table_rows,
 )
 from synthtrust.scene.session import SceneSession
 
 __all__ = ["SceneSession", "add_plot", "add_segmentation", "add_table", "add_volume", "create_run_folder",
            "get_attributes", "image_from_volume", "labels_from_segmentation", "open_bundle", "remove_node",
-           "save_bundle", "scratch_nodes", "set_attributes", "table_rows"]
+           "save_bundle", "scratch_nodes", "set_attributes", "singleton_node", "table_rows"]

@@ -65,6 +65,17 @@ def remove_node(session: SceneSession, node) -> None:
             session.scene.RemoveNode(helper)
 
 
+def singleton_node(session: SceneSession, class_name: str, tag: str):
+    """The scene's node of ``class_name`` with singleton ``tag``, created (empty) when absent."""
+    node = session.scene.GetSingletonNode(tag, class_name)
+    if node is None:
+        node = session.scene.CreateNodeByClass(class_name)
+        node.UnRegister(None)  # CreateNodeByClass hands over a reference; the scene keeps its own
+        node.SetSingletonTag(tag)
+        node = session.scene.AddNode(node)
+    return node
+
+
 def _matrix(array: np.ndarray) -> vtk.vtkMatrix4x4:
     matrix = vtk.vtkMatrix4x4()
     for row in range(4):
@@ -93,13 +104,26 @@ def _image_data(array: np.ndarray) -> vtk.vtkImageData:
 
 
 def add_volume(session: SceneSession, image: Image, name: str, attributes: dict | None = None,
-               parent_folder=None, label_map: bool = False):
-    """A new scalar (or label map) volume node holding a copy of ``image``."""
+               parent_folder=None, label_map: bool = False, transient: bool = False):
+    """A new scalar (or label map) volume node holding a copy of ``image``. ``transient``: a display-only
+    node (e.g. a preview overlay), hidden from node selectors and the Data module and never saved with
+    the scene, nor are its display nodes."""
     class_name = "vtkMRMLLabelMapVolumeNode" if label_map else "vtkMRMLScalarVolumeNode"
-    node = session.scene.AddNewNodeByClass(class_name, name)
+    node = session.scene.CreateNodeByClass(class_name)
+    node.UnRegister(None)  # CreateNodeByClass hands over a reference; the scene keeps its own
+    node.SetName(session.scene.GenerateUniqueName(name))
+    if transient:
+        # Before AddNode: Slicer's subject hierarchy adds no item for a node hidden from editors.
+        node.SetHideFromEditors(True)
+        node.SetSaveWithScene(False)
+    node = session.scene.AddNode(node)
     node.SetIJKToRASMatrix(_matrix(image.geometry.ijk_to_ras()))
     node.SetAndObserveImageData(_image_data(image.array))
     node.CreateDefaultDisplayNodes()
+    if transient:
+        for index in range(node.GetNumberOfDisplayNodes()):
+            node.GetNthDisplayNode(index).SetHideFromEditors(True)
+            node.GetNthDisplayNode(index).SetSaveWithScene(False)
     set_attributes(node, attributes)
     _place(session, node, parent_folder)
     return node
