@@ -113,3 +113,59 @@ def test_a_scar_sweep_writes_one_row_per_segment_and_level(tmp_path):
     assert all(r["status"] == "ok" and r["off-target voxels"] == "0" for r in rows)
     assert float(rows[0]["fidelity dice"]) >= 0.0 and "scar dice" in rows[0]
     assert (tmp_path / "sweep.provenance.json").is_file()
+
+
+def _refused(capsys, tmp_path, *arguments, env=None):
+    out = tmp_path / "refused"
+    code = main(["synthesize", *[str(a) for a in arguments], "--out", str(out), "--steps", "2", "--device", "cpu"])
+    message = capsys.readouterr().err
+    assert code == 2 and len(message.splitlines()) == 1 and "Traceback" not in message, message
+    assert not out.exists() and not list(tmp_path.glob(".refused*"))
+    return message
+
+
+def test_a_model_for_other_modalities_with_the_same_channel_count_is_refused(toy_files, tmp_path, capsys):
+    message = _refused(capsys, tmp_path, "--engine", "inpaint", "--model", toy_files["model"], "--image",
+                       toy_files["flair"], "--image", toy_files["t1c"], "--modalities", "t1,t2", "--lesion",
+                       toy_files["lesion"])
+    assert "flair+t1c" in message and "t1+t2" in message
+
+
+def test_a_region_beyond_the_generators_limit_is_refused_before_any_output(toy_files, tmp_path, capsys):
+    config = json.loads(toy_files["model"].with_suffix(".json").read_text())
+    config["max_region"] = [4, 4, 4]
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "small.json").write_text(json.dumps(config))
+    (small / "small.safetensors").write_bytes(toy_files["model"].read_bytes())
+    message = _refused(capsys, tmp_path, "--engine", "conditional", "--model", small / "small.safetensors",
+                       "--image", toy_files["flair"], "--image", toy_files["t1c"], "--modalities", "flair,t1c",
+                       "--lesion", toy_files["lesion"])
+    assert "limit" in message
+
+
+def test_a_lesion_on_another_grid_than_the_image_is_refused_by_the_learned_engines(toy_files, tmp_path, capsys):
+    from synthtrust.imaging.image import Image
+
+    lesion = load_image(toy_files["lesion"])
+    shifted = Image.from_array(lesion.array[:-2], spacing=(2.0, 2.0, 2.0), origin=(10.0, 0.0, 0.0), name="lesion")
+    save_image(shifted, tmp_path / "shifted.nii.gz")
+    _refused(capsys, tmp_path, "--engine", "inpaint", "--model", toy_files["model"], "--image", toy_files["flair"],
+             "--image", toy_files["t1c"], "--modalities", "flair,t1c", "--lesion", tmp_path / "shifted.nii.gz")
+
+
+def test_a_shipped_generator_that_does_not_match_its_manifest_hash_is_refused(toy_files, tmp_path, capsys,
+                                                                              monkeypatch):
+    import shutil
+
+    models = tmp_path / "Resources" / "Models"
+    shutil.copytree(REPOSITORY / "Resources" / "Models", models,
+                    ignore=shutil.ignore_patterns("*unet*", "*loss*"))
+    weights = models / "brain-tumor-flair-t1c-diffusion.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # same size, other content
+    weights.write_bytes(bytes(data))
+    monkeypatch.setenv("SYNTHTRUST_RESOURCES", str(tmp_path / "Resources"))
+    message = _refused(capsys, tmp_path, "--engine", "inpaint", "--image", toy_files["flair"], "--image",
+                       toy_files["t1c"], "--modalities", "flair,t1c", "--lesion", toy_files["lesion"])
+    assert "sha256" in message and "restore" in message
