@@ -116,7 +116,7 @@ class ResultSummary:
 
     variants: int = 0
     edits: int = 0  # sweeps: edits placed and run (rows with status ok)
-    not_placed: int = 0  # sweeps: edits whose scar could not be placed
+    not_placed: int = 0  # sweeps: edits whose scar could not be placed (or synthesized)
     fidelity_passed: int = 0
     fidelity_known: int = 0
     hallucinated_ml: float | None = None  # largest over variants (or edits)
@@ -159,8 +159,8 @@ def summary_text(summary: ResultSummary, results: dict | None) -> str:
         segments = ((results.get("sweep") or {}).get("parameters") or {}).get("segments") or []
         text = (f"Sweep: {summary.edits} edit(s) over AHA segments {', '.join(str(s) for s in segments)} in a new "
                 "run folder; the bullseye shows each segment's own Dice (grey: not swept).")
-        return text + (f" {summary.not_placed} edit(s) could not be placed (see the table's status)."
-                       if summary.not_placed else "")
+        return text + (f" {summary.not_placed} edit(s) gave no result: not placed or not synthesized (see the "
+                       "table's status)." if summary.not_placed else "")
     if summary.variants:
         return f"{summary.variants} variant(s) in a new run folder; inputs unchanged."
     return "Run finished; see the table."

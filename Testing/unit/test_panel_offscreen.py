@@ -342,7 +342,7 @@ def test_a_sweep_runs_as_a_cancellable_job_and_colours_each_segment_by_its_own_d
     panel.controller.poll()
     panel.controller.poll()
     assert bullseye.values == {7: pytest.approx(0.9), 8: pytest.approx(0.2)} and not bullseye.isHidden()
-    assert ui.fidelityBadgeLabel.text == "Fidelity 1/2 pass" and "1 edit(s) could not be placed" in \
+    assert ui.fidelityBadgeLabel.text == "Fidelity 1/2 pass" and "1 edit(s) gave no result" in \
         ui.resultsSummaryLabel.text
     # Unswept segments are grey, each swept one has its own colour.
     bullseye.resize(200, 200)
