@@ -1,11 +1,13 @@
-"""Render the results layout of a real case headlessly (the README figure).
+"""Render the results layout of a real module run headlessly (the README figure).
 
 Usage: .venv/bin/python scripts/render_results_layout.py [--out docs/images/results_layout.png]
 
-The demo's brain case: the MNI ICBM152 T1 (from the nilearn wheel) with a placed tumour, one variant
-synthesized by the template engine and segmented by the shipped default model, evaluated against the
-intended lesion. The nodes go into a slicer-core scene through the MRML adapter, exactly as the panel
-puts them into Slicer's scene, and Slicer's displayable managers draw them (EGL, no display needed).
+The module's own logic (``SynthTrustSlicerLib.logic``) on a slicer-core scene, with the real worker
+process, as the panel's Apply runs it: a 96 mm cube of TCGA-FG-6692 (FLAIR + T1c, from ../shared/data) with
+its fusion segmentation as the reference, the panel's default tumour placed at the real tumour's centre,
+three variants synthesized by the template engine and segmented by the shipped FLAIR+T1c model. The picture
+shows the first variant and the module's results table (Dice, HD95, surface Dice, volumes, audits, T1-T5);
+Slicer's displayable managers draw the views (EGL, no display needed).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,58 +24,85 @@ sys.path[:0] = [str(REPOSITORY / "Logic"), str(REPOSITORY / "SynthTrustSlicer")]
 # Before vtk is imported: the offscreen EGL window needs no X server.
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
+SHARED_DATA = Path(os.environ.get("SYNTHTRUST_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
+CASE = SHARED_DATA / "brainles_tcga" / "TCGA-FG-6692"
+# The columns the picture shows; the table node has all of them plus case, seed and segmenter.
+# The panel's default parametric tumour (the parameter node's defaults).
+PANEL_TUMOUR = {"size_mm": 28.0, "edema_mm": 8.0, "enhancing_rim_mm": 3.0, "necrosis": True, "irregularity": 0.35}
+COLUMNS = ["case", "region", "Dice", "HD95 (mm)", "Surface Dice", "Reference volume (mL)", "Predicted volume (mL)",
+           "Fidelity", "Hallucinated (mL)", "Off-target voxels", "T1", "T2", "T3", "T4", "T5"]
 
-def build_results_scene(result):
-    """A headless scene with the first variant of ``result``: synthetic volume, intended and predicted
-    lesion segmentations (closed surfaces), and the metrics table."""
-    from SynthTrustSlicerLib.render import ResultsNodes
+
+def crop(image, start_zyx, size: int):
+    """A ``size``-voxel cube of ``image`` from ``start_zyx``, keeping its place in the patient."""
+    from synthtrust.imaging.image import Geometry, Image
+
+    box = tuple(slice(s, s + size) for s in start_zyx)
+    origin = image.geometry.index_to_physical(start_zyx[::-1])
+    geometry = Geometry((size,) * 3, image.geometry.spacing, tuple(origin), image.geometry.direction)
+    return Image(image.array[box].copy(), geometry, image.name)
+
+
+def tcga_case(session, logic):
+    """FLAIR and T1c volume nodes of the TCGA crop, the reference segmentation node, the tumour placed (with
+    the panel's defaults) at the real tumour's centre as a segmentation node, and that centre (RAS)."""
+    import numpy as np
 
     from synthtrust import scene
-    from synthtrust.demo_outputs import _metric_titles, metric_rows
+    from synthtrust.imaging.io import load_image
+    from synthtrust.labels.schema import brats_schema
 
-    session = scene.SceneSession.create()
-    first = result.variants[0]
-    folder = scene.create_run_folder(session, result.task, {"task": result.task, "edit": result.edit.provenance()})
-    synthetic = scene.add_volume(session, first.channels[0], f"{result.task}: synthetic (seed {first.seed})",
-                                 attributes={"synthesis": first.synthesis_provenance}, parent_folder=folder)
-    intended = scene.add_segmentation(session, result.edit.labels, result.schema, f"{result.task}: intended lesion",
-                                      reference_volume=synthetic, parent_folder=folder, closed_surface=True)
-    predicted = scene.add_segmentation(session, first.prediction, result.schema, f"{result.task}: prediction",
-                                       reference_volume=synthetic, parent_folder=folder, closed_surface=True)
-    table = scene.add_table(session, metric_rows(result), f"{result.task}: metrics",
-                            column_descriptions=_metric_titles(), parent_folder=folder)
-    title = (f"SynthTrust results: {result.task}, synthetic variant seed {first.seed} "
-             f"({first.synthesis_provenance.get('engine', 'engine ?')} engine), "
-             f"per-region metrics of the prediction vs the intended lesion")
-    # The picture leaves out columns that are the same in every row of one variant (case, seed).
-    columns = ["region", "Dice", "HD95 mm", "MSD mm", "NSD", "ref mL", "pred mL", "diff mL", "TP", "FN", "FP"]
-    return session, ResultsNodes(volume=synthetic, intended=intended, predicted=predicted, table=table, title=title,
-                                 table_columns=[c for c in columns if table.GetTable().GetColumnByName(c)])
+    if not CASE.is_dir():
+        raise SystemExit(f"{CASE} is absent: this figure needs ../shared/data (or SYNTHTRUST_SHARED_DATA)")
+    start = (40, 40, 40)
+    folder = CASE / "sri24_skullstripped"
+    flair = crop(load_image(folder / "TCGA-FG-6692_fla.nii.gz", "FLAIR"), start, 96)
+    t1c = crop(load_image(folder / "TCGA-FG-6692_t1c.nii.gz", "T1c"), start, 96)
+    reference = crop(load_image(CASE / "algorithm_segmentations" / "fusion_simple.nii.gz"), start, 96)
+    volumes = [scene.add_volume(session, image, f"TCGA-FG-6692 {image.name}") for image in (flair, t1c)]
+    reference_node = scene.add_segmentation(session, reference.with_array(np.rint(reference.array).astype(np.uint8)),
+                                            brats_schema(), "TCGA-FG-6692 fusion reference",
+                                            reference_volume=volumes[0])
+    center_voxel = np.argwhere(reference.array > 0).mean(axis=0)[::-1]
+    center_ras = np.diag([-1.0, -1.0, 1.0]) @ flair.geometry.index_to_physical(center_voxel)
+    lesion = logic.place_tumor_segmentation(volumes[0], center_ras, PANEL_TUMOUR, seed=0)
+    return volumes, reference_node, lesion, center_ras
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPOSITORY / "docs" / "images" / "results_layout.png")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variants", type=int, default=3)
     parser.add_argument("--view-size", type=int, default=520, help="3D view size in pixels (slice views: half)")
     arguments = parser.parse_args(argv)
 
-    from SynthTrustSlicerLib.render import headless_rendering_problem, render_results_png
+    from SynthTrustSlicerLib.logic import RunRequest, SynthTrustSlicerLogic
+    from SynthTrustSlicerLib.render import ResultsNodes, headless_rendering_problem, render_results_png
 
-    from synthtrust.demo import run_brain
+    from synthtrust import scene
 
     problem = headless_rendering_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 2
     started = time.perf_counter()
-    result = run_brain(1, arguments.seed, "cpu", print)
-    loop_done = time.perf_counter()
-    session, nodes = build_results_scene(result)
-    path = render_results_png(session, nodes, arguments.out, view_size=arguments.view_size)
+    session = scene.SceneSession.create()
+    with tempfile.TemporaryDirectory() as temporary:
+        logic = SynthTrustSlicerLogic(session, temporary_root=temporary)
+        volumes, reference, lesion, _ = tcga_case(session, logic)
+        outcome = logic.run(RunRequest(volumes, ["flair", "t1c"], lesion, reference_segmentation_node=reference,
+                                       engine="template", variants=arguments.variants, seed=0, device="cpu",
+                                       segmentation_device="cpu"), on_message=lambda m: None, timeout=600)
+    run_done = time.perf_counter()
+    folder = session.subject_hierarchy().GetItemName(outcome.folder_item_id)
+    nodes = ResultsNodes.of_run(outcome, lesion, title=f"SynthTrust results layout: '{folder}', variant 1 of "
+                                f"{arguments.variants} (FLAIR shown), TCGA-FG-6692 crop with its fusion reference",
+                                table_columns=COLUMNS)
+    path = render_results_png(session, nodes, arguments.out, view_size=arguments.view_size,
+                              table_rows=outcome.table_node.GetNumberOfRows())
     finished = time.perf_counter()
-    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB): loop {loop_done - started:.1f} s, "
-          f"scene and render {finished - loop_done:.1f} s")
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB): module run {run_done - started:.1f} s, "
+          f"render {finished - run_done:.1f} s")
     return 0
 
 
