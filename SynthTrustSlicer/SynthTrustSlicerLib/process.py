@@ -165,18 +165,23 @@ class WorkerProcess:
         Windows) and returns at once; :meth:`poll` kills what is left, and the caller removes the folder
         with :meth:`cleanup` once :attr:`finished`."""
         self.cancelled = True
-        if self.process is not None and self.process.poll() is None and self._kill_at is None:
+        if self.process is not None and self._kill_at is None:
+            # Also when the worker has exited already: children it left holding its output are killed.
             self._kill_at = time.monotonic() + CANCEL_GRACE_S
-            if os.name == "nt":
-                # /T takes the children too, /F does not wait for them: no grace on Windows.
-                self._killer = subprocess.Popen(["taskkill", "/PID", str(self.process.pid), "/T", "/F"],
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                                creationflags=subprocess.CREATE_NO_WINDOW)
-            else:
-                self._signal_group(signal.SIGTERM)
+            if self.process.poll() is None:
+                self._ask_to_stop()
         if wait:
             self._wait_for_tree()
             self.cleanup()
+
+    def _ask_to_stop(self) -> None:
+        if os.name == "nt":
+            # /T takes the children too, /F does not wait for them: no grace on Windows.
+            self._killer = subprocess.Popen(["taskkill", "/PID", str(self.process.pid), "/T", "/F"],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            creationflags=subprocess.CREATE_NO_WINDOW)
+        else:
+            self._signal_group(signal.SIGTERM)  # the worker reports "cancelled" and exits
 
     def _signal_group(self, signal_number: int) -> None:
         try:

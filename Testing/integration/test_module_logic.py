@@ -243,6 +243,9 @@ class FinishedWorker:
     def poll(self):
         return [{"type": "result", "outputs": self.result["outputs"]}]
 
+    def cancel(self, wait=False):
+        self.cancelled = True
+
     def cleanup(self):
         self.cleaned = True
 
@@ -266,6 +269,23 @@ def test_an_import_that_fails_halfway_removes_every_node_it_added(session, brain
         logic.run(RunRequest([brain], ["t1"], lesion, kind="synthesize"))
     assert node_ids(session) == before and worker.cleaned
     assert session.subject_hierarchy().GetNumberOfItems() == hierarchy_items
+
+
+def test_a_run_cancelled_after_its_worker_finished_imports_nothing(session, brain, tmp_path):
+    # What closing the scene during a run does: the results that arrive afterwards are not imported.
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "results.json").write_text("{}")  # never read: a cancelled job does not import
+    worker = FinishedWorker(outputs)
+    logic = SynthTrustSlicerLogic(session, launcher=lambda folder: worker, temporary_root=str(tmp_path))
+    lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
+    before = node_ids(session)
+    finished = []
+    job = logic.start_run(RunRequest([brain], ["t1"], lesion), None, lambda *end: finished.append(end))
+    job.cancel()
+    assert not job.poll() and worker.cancelled and worker.cleaned
+    assert finished == [(None, "cancelled; the scene was not changed")] and node_ids(session) == before
+    assert logic.run_count == 0
 
 
 def crop(image: Image, start_zyx, size: int) -> Image:
