@@ -14,7 +14,6 @@ import torch
 from synthtrust.errors import CancelledError, InputError
 from synthtrust.labels.schema import get_schema
 from synthtrust.segmentation.datasets import toy_case
-from synthtrust.synthesis.diffusion import engine as engine_module
 from synthtrust.synthesis.diffusion import sampler as sampler_module
 from synthtrust.synthesis.diffusion.config import preset
 from synthtrust.synthesis.diffusion.data import toy_cases
