@@ -30,7 +30,7 @@ def results_rows(results: dict) -> list[dict]:
         factors = trust.get(prediction["segmenter"], {})
         audits = prediction.get("audits", {})
         for region, metrics in prediction["metrics"]["regions"].items():
-            row = {"case": case, "seed": float(seed), "segmenter": segmenters[prediction["segmenter"]],
+            row = {"case": case, "seed": int(seed), "segmenter": segmenters[prediction["segmenter"]],
                    "region": region}
             row.update({title: _number(metrics.get(key)) for key, title in REGION_COLUMNS})
             if audits:
@@ -38,7 +38,7 @@ def results_rows(results: dict) -> list[dict]:
                 row["Fidelity"] = "pass" if fidelity["passed"] else "fail"
                 row["Fidelity Dice"] = _number(fidelity["dice"])
                 row["Hallucinated (mL)"] = _number(audits["hallucination"]["volume_ml"])
-                row["Off-target voxels"] = float(audits["off_target_change"]["voxels_changed"])
+                row["Off-target voxels"] = int(audits["off_target_change"]["voxels_changed"])
             for factor in TRUST_FACTORS:
                 overall = factor in ("T1", "T2") or (factor == "T4" and (factor, region) not in factors)
                 row[factor] = _number(factors.get((factor, "all" if overall else region)))

@@ -193,15 +193,20 @@ def add_table(session: SceneSession, rows: list[dict], name: str, column_descrip
     node = session.scene.AddNewNodeByClass("vtkMRMLTableNode", name)
     table = node.GetTable()
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    numeric = {c: all(isinstance(r.get(c), (int, float, np.number)) and not isinstance(r.get(c), bool)
-                      for r in rows if c in r) for c in columns}
+    def all_of(column, kinds) -> bool:
+        return all(isinstance(r.get(column), kinds) and not isinstance(r.get(column), bool) for r in rows
+                   if column in r)
+
     for column in columns:
-        array = vtk.vtkDoubleArray() if numeric[column] else vtk.vtkStringArray()
+        # Whole numbers (seeds, voxel counts) stay integers, so the table shows 3, not 3.000.
+        integer = all_of(column, (int, np.integer)) and all(column in r for r in rows)
+        numeric = integer or all_of(column, (int, float, np.number))
+        array = vtk.vtkIntArray() if integer else vtk.vtkDoubleArray() if numeric else vtk.vtkStringArray()
         array.SetName(column)
         array.SetNumberOfValues(len(rows))
         for index, row in enumerate(rows):
-            value = row.get(column, float("nan") if numeric[column] else "")
-            array.SetValue(index, float(value) if numeric[column] else str(value))
+            value = row.get(column, float("nan") if numeric else "")
+            array.SetValue(index, int(value) if integer else float(value) if numeric else str(value))
         table.AddColumn(array)
     for column, description in (column_descriptions or {}).items():
         if column in columns:
@@ -220,7 +225,8 @@ def table_rows(node) -> list[dict]:
         for column in range(table.GetNumberOfColumns()):
             array = table.GetColumn(column)
             value = array.GetValue(index)
-            row[array.GetName()] = float(value) if isinstance(array, vtk.vtkDoubleArray) else str(value)
+            row[array.GetName()] = (int(value) if isinstance(array, vtk.vtkIntArray) else
+                                    float(value) if isinstance(array, vtk.vtkDoubleArray) else str(value))
         rows.append(row)
     return rows
 
