@@ -1,0 +1,69 @@
+"""The shipped diffusion generators on real images from ../shared/data: the lesions they make are found by
+the shipped segmenter of the same task, and nothing outside the lesion changes (slow: about a minute)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import shared_file
+from synthtrust.editing.scar import place_scar
+from synthtrust.editing.tumor import place_tumor
+from synthtrust.imaging.io import load_image
+from synthtrust.labels.schema import EMIDEC, brats_schema
+from synthtrust.segmentation.manifest import load_default_segmenter
+from synthtrust.synthesis.engines import make_synthesizer
+from synthtrust.trust.audits import conditioning_fidelity
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _fidelity(schema, edit, result, segmenter, modalities) -> float:
+    prediction = segmenter.predict(result.channels, channel_names=modalities)
+    return conditioning_fidelity(schema.lesion_mask(edit.labels.array),
+                                 schema.lesion_mask(prediction.labels.array))["dice"]
+
+
+def test_the_shipped_brain_generator_inpaints_a_tumour_its_segmenter_finds_in_a_real_brain():
+    case = ("brainles_tcga", "TCGA-FG-6692")
+    flair = load_image(shared_file(*case, "sri24_skullstripped", "TCGA-FG-6692_fla.nii.gz"))
+    t1c = load_image(shared_file(*case, "sri24_skullstripped", "TCGA-FG-6692_t1c.nii.gz"))
+    real = load_image(shared_file(*case, "algorithm_segmentations", "fusion_simple.nii.gz"))
+    k, j, i = np.nonzero(real.array)  # mirrored across the midline from the real tumour: healthy brain
+    edit = place_tumor(flair, flair.geometry.index_to_physical((flair.array.shape[2] - i.mean(), j.mean(), k.mean())),
+                       30, seed=3)
+    schema, modalities = brats_schema(), ["flair", "t1c"]
+    synthesizer = make_synthesizer("inpaint", task="brain-tumor", channels=modalities, device="cpu", steps=25)
+    segmenter = load_default_segmenter("brain-tumor", modalities, "cpu")
+    lesion = schema.lesion_mask(edit.labels.array)
+    scores = []
+    for seed in (0, 1):
+        result = synthesizer.synthesize([flair, t1c], edit.labels, schema, modalities, seed=seed)
+        assert result.provenance["model_id"] == "brain-tumor-flair-t1c-diffusion"
+        for original, synthetic in zip((flair, t1c), result.channels, strict=True):
+            assert np.array_equal(original.array[~lesion], synthetic.array[~lesion])
+        scores.append(_fidelity(schema, edit, result, segmenter, modalities))
+    # Measured 0.50 and 0.67 (docs/performance.md): the tumour is found in every variant.
+    assert min(scores) >= 0.4 and np.mean(scores) >= 0.5, scores
+
+
+def test_the_shipped_scar_generator_inpaints_scars_its_segmenter_finds_in_a_real_heart_anatomy():
+    from synthtrust.phantoms.cardiac import lge_like_from_labels
+
+    anatomy = load_image(shared_file("sunnybrook_cine", "SC-HF-I-5_label.nii.gz"))
+    anatomy = anatomy.with_array(anatomy.array.astype(np.uint8))
+    # SC-HF-I-5 is the Sunnybrook heart the generator never saw, rendered with LGE contrast.
+    image = lge_like_from_labels(anatomy, seed=903, image=load_image(shared_file("sunnybrook_cine",
+                                                                                 "SC-HF-I-5_image.nii.gz")))
+    synthesizer = make_synthesizer("inpaint", task="cardiac-scar", channels=["lge"], device="cpu", steps=25)
+    segmenter = load_default_segmenter("cardiac-scar", ["lge"], "cpu")
+    scores = []
+    for segments in ([7, 8], [8, 9]):
+        edit = place_scar(anatomy, segments, transmurality=1.0, seed=1)
+        result = synthesizer.synthesize([image], edit.labels, EMIDEC, ["lge"], seed=0)
+        assert result.provenance["model_id"] == "cardiac-scar-lge-diffusion"
+        scar = EMIDEC.lesion_mask(edit.labels.array)
+        assert np.array_equal(image.array[~scar], result.channels[0].array[~scar])
+        scores.append(_fidelity(EMIDEC, edit, result, segmenter, ["lge"]))
+    # Measured 0.63 and 0.69 (docs/performance.md).
+    assert min(scores) >= 0.5, scores
