@@ -43,7 +43,10 @@ MARGIN_PX = 4.0
 
 
 def segment_sector(segment: int) -> tuple[float, float]:
-    """(centre angle, half width) in degrees, core convention (0 anterior, 90 septum); 17 is a disc."""
+    """(centre angle, half width) in degrees, core convention (0 anterior, 90 septum); 17 is a disc.
+
+    The same as ``synthtrust.editing.cardiac.segment_center_deg`` (a test checks it), repeated because the
+    panel is built when Slicer starts, before SciPy (which the core's editing module needs) may be installed."""
     if 1 <= segment <= 12:
         return ((segment - 1) % 6) * 60.0, 30.0
     if 13 <= segment <= 16:

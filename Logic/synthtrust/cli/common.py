@@ -30,6 +30,22 @@ def int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
 
 
+def add_training_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """The options ``train-segmenter`` and ``train-generator`` share: data, device, threads, manifest."""
+    from pathlib import Path
+
+    parser.add_argument("--dataset", choices=("default", "toy"), default="default",
+                        help=f"default: the shipped {what}' data; toy: seeded toy volumes for a quick check")
+    parser.add_argument("--data-root", type=Path,
+                        help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                        help="cpu (default) is reproducible bit for bit with the same seed and thread count")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (the default scripts use 2)")
+    parser.add_argument("--title", default="", help="human-readable title for the manifest")
+    parser.add_argument("--update-manifest", action="store_true",
+                        help="add or replace this model's entry in --out/manifest.json")
+
+
 def name_list(text: str) -> list[str]:
     return [v.strip().lower() for v in text.split(",") if v.strip()]
 

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from synthtrust.cli.common import name_list
+from synthtrust.cli.common import add_training_options, name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
 
@@ -33,19 +33,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--network-channels", type=lambda t: [int(v) for v in t.split(",")],
                         help="feature channels per level, e.g. 8,16,32 (default: the task's preset)")
-    parser.add_argument("--dataset", choices=("default", "toy"), default="default",
-                        help="default: the shipped generators' data; toy: seeded toy volumes for a quick check")
-    parser.add_argument("--data-root", type=Path,
-                        help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
     parser.add_argument("--hold-out", action="append", default=[], metavar="CASE",
                         help="leave out the training cases whose name contains CASE (repeatable), e.g. "
                              "TCGA-DU-7294 to measure the generator on a brain it never saw")
     parser.add_argument("--resume", action="store_true", help="continue from <id>.checkpoint.pt in --out")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
-    parser.add_argument("--title", default="")
-    parser.add_argument("--update-manifest", action="store_true",
-                        help="add or replace this model's entry in --out/manifest.json")
+    add_training_options(parser, "generators")
     parser.set_defaults(run=run)
 
 

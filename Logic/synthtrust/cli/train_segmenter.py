@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from synthtrust.cli.common import name_list
+from synthtrust.cli.common import add_training_options, name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
 
@@ -31,16 +31,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model-id", help="names the files; default <task>-<channels>-<architecture>")
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--dataset", choices=("default", "toy"), default="default",
-                        help="default: the shipped defaults' data; toy: seeded toy volumes for a quick check")
-    parser.add_argument("--data-root", type=Path,
-                        help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                        help="cpu (default) is reproducible bit for bit with the same seed and thread count")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (the default scripts use 2)")
-    parser.add_argument("--title", default="", help="human-readable title for the manifest")
-    parser.add_argument("--update-manifest", action="store_true",
-                        help="add or replace this model's entry in --out/manifest.json")
+    add_training_options(parser, "defaults")
     parser.set_defaults(run=run)
 
 

@@ -128,8 +128,8 @@ def _label_values(task: str, class_names: list[str] | None, out_channels: int, s
                      "outputs is; add \"synthtrust\": {\"label_values\": [...]} to configs/metadata.json")
 
 
-def read_bundle_config(folder: Path, task: str | None = None) -> tuple[NetworkConfig, Path]:
-    """The :class:`NetworkConfig` a bundle describes, and its weight file."""
+def parse_bundle(folder: Path):
+    """(parser, network_def, config file, weights, metadata file) of a bundle folder; nothing is evaluated."""
     from monai.bundle import ConfigParser
 
     config_file, weights, metadata_file = bundle_files(folder)
@@ -138,7 +138,12 @@ def read_bundle_config(folder: Path, task: str | None = None) -> tuple[NetworkCo
         parser.read_config(str(config_file))
     except Exception as error:  # JSON and YAML errors have many types
         raise InputError(f"cannot parse MONAI bundle config {config_file}: {error}") from None
-    network_def = parser.get("network_def")
+    return parser, parser.get("network_def"), config_file, weights, metadata_file
+
+
+def read_bundle_config(folder: Path, task: str | None = None) -> tuple[NetworkConfig, Path]:
+    """The :class:`NetworkConfig` a bundle describes, and its weight file."""
+    parser, network_def, config_file, weights, metadata_file = parse_bundle(folder)
     if not isinstance(network_def, dict) or "_target_" not in network_def:
         raise InputError(f"MONAI bundle config {config_file} has no 'network_def' with a '_target_'; a "
                          "segmentation bundle must define its network")

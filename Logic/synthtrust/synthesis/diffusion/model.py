@@ -82,18 +82,10 @@ def load_generator_bundle(folder: str | os.PathLike) -> Generator:
     """A MONAI generative bundle: ``configs/inference.json`` whose ``network_def`` is a DiffusionModelUNet
     (literal arguments only: nothing from the folder is executed), weights in ``models/``, and the
     generator fields (task, channels, spacing ...) in ``configs/metadata.json`` under ``synthtrust``."""
-    from monai.bundle import ConfigParser
-
-    from synthtrust.segmentation.bundle import _SafeResolver, bundle_files
+    from synthtrust.segmentation.bundle import _SafeResolver, parse_bundle
 
     folder = Path(folder)
-    config_file, weights, metadata_file = bundle_files(folder)
-    parser = ConfigParser()
-    try:
-        parser.read_config(str(config_file))
-    except Exception as error:  # JSON and YAML errors have many types
-        raise InputError(f"cannot parse MONAI bundle config {config_file}: {error}") from None
-    network_def = parser.get("network_def")
+    parser, network_def, config_file, weights, metadata_file = parse_bundle(folder)
     target = network_def.get("_target_", "") if isinstance(network_def, dict) else ""
     if not isinstance(target, str) or target.rsplit(".", 1)[-1] != "DiffusionModelUNet":
         raise InputError(f"MONAI bundle {folder}: network_def::_target_ {target!r} is not a DiffusionModelUNet; "
