@@ -63,11 +63,21 @@ class LoopResult:
 def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit, schema: LabelSchema,
              segmenter, synthesizer, n_variants: int = 3, seed: int = 0, fidelity_threshold: float = 0.6,
              hallucination_margin_mm: float = 2.0, tolerance_mm: float = 1.0, n_bootstrap: int = 1000,
-             progress: Callable[[str], None] | None = None) -> LoopResult:
-    """Synthesize ``n_variants`` of ``edit`` (seeds ``seed``..), segment, evaluate, audit, trust."""
+             progress: Callable[[str], None] | None = None,
+             existing_lesion: np.ndarray | None = None) -> LoopResult:
+    """Synthesize ``n_variants`` of ``edit`` (seeds ``seed``..), segment, evaluate, audit, trust.
+
+    ``existing_lesion`` marks lesions already in the image (a real tumour or scar): what the segmenter
+    finds there is left out of the edit's metrics and audits (see ``without_existing_lesions``).
+    """
     from synthtrust.metrics import evaluate_labels
     from synthtrust.trust import DiceTable, compute_trust
-    from synthtrust.trust.audits import conditioning_fidelity, hallucination, off_target_change
+    from synthtrust.trust.audits import (
+        conditioning_fidelity,
+        hallucination,
+        off_target_change,
+        without_existing_lesions,
+    )
 
     result = LoopResult(task, schema, edit, channels, modalities)
     intended = schema.lesion_mask(edit.labels.array)
@@ -83,9 +93,11 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
             progress(f"{task}: variant {k + 1}/{n_variants}: segmenting")
         segmentation = segmenter.predict(synthesis.channels)
         segmented_at = time.perf_counter()
-        evaluation = evaluate_labels(edit.labels.array, segmentation.labels.array, schema,
-                                     channels[0].spacing_zyx, tolerance_mm=tolerance_mm)
-        predicted = schema.lesion_mask(segmentation.labels.array)
+        found = without_existing_lesions(segmentation.labels.array, existing_lesion, intended,
+                                         channels[0].spacing_zyx, hallucination_margin_mm)
+        evaluation = evaluate_labels(edit.labels.array, found, schema, channels[0].spacing_zyx,
+                                     tolerance_mm=tolerance_mm)
+        predicted = schema.lesion_mask(found)
         synthetic = np.stack([c.array for c in synthesis.channels])
         audits = {
             "conditioning_fidelity": conditioning_fidelity(intended, predicted, threshold=fidelity_threshold),

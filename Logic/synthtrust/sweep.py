@@ -67,8 +67,9 @@ def _flatten(variant, schema: LabelSchema) -> dict:
 def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modalities: list[str],
               schema: LabelSchema, synthesizer, segmenter, variants: int = 1, seed: int = 0,
               progress: Callable[[int, int, str], None] | None = None,
-              should_cancel: Callable[[], bool] | None = None) -> list[dict]:
-    """Rows of the tidy table (see the module docstring); inputs are never modified."""
+              should_cancel: Callable[[], bool] | None = None, existing_lesion=None) -> list[dict]:
+    """Rows of the tidy table (see the module docstring); inputs are never modified. ``existing_lesion``:
+    lesions already in the image, left out of every edit's metrics and audits (``run_loop``)."""
     from synthtrust.loop import run_loop
 
     rows = []
@@ -85,7 +86,7 @@ def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modali
             continue
         try:
             result = run_loop(task, channels, modalities, edit, schema, segmenter, synthesizer, n_variants=variants,
-                              seed=seed, n_bootstrap=200)
+                              seed=seed, n_bootstrap=200, existing_lesion=existing_lesion)
         except InputError as error:  # e.g. the region exceeds the generator's limit: one row, not the sweep
             rows.append({**point.parameters, "variant": None, "status": f"not synthesized: {error}"})
             continue

@@ -71,3 +71,21 @@ def test_off_target_change_counts_voxels_changed_outside_the_edit_region():
     synthetic[1, 0, 0, 0] = 1.0
     result = off_target_change(original, synthetic, region)
     assert result["voxels_changed"] == 1 and result["max_abs_change"] == 1.0
+
+
+def test_a_real_lesion_already_in_the_image_is_neither_a_hallucination_nor_a_false_positive_of_the_edit():
+    from synthtrust.trust.audits import without_existing_lesions
+
+    shape = (20, 20, 40)
+    intended = np.zeros(shape, bool)
+    intended[5:15, 5:15, 5:15] = True
+    real = np.zeros(shape, bool)
+    real[5:15, 5:15, 25:35] = True
+    prediction = (intended | real).astype(np.uint8) * 2
+    prediction[10, 10, 20] = 2  # a true hallucination between them, 5 mm from the real lesion
+    assert conditioning_fidelity(intended, prediction > 0)["dice"] < 0.7
+    kept = without_existing_lesions(prediction, real, intended, (1.0, 1.0, 1.0), margin_mm=2.0)
+    assert conditioning_fidelity(intended, kept > 0)["dice"] == pytest.approx(2000 / 2001)
+    assert hallucination(intended, kept > 0, (1.0, 1.0, 1.0))["voxels"] == 1
+    assert kept.dtype == prediction.dtype and np.array_equal(kept[intended], prediction[intended])
+    assert without_existing_lesions(prediction, None, intended, (1, 1, 1)) is prediction

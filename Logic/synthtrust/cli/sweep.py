@@ -45,6 +45,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--sizes", type=lambda t: [float(v) for v in t.split(",")], default=[20.0],
                         help="brain: tumour core diameters in mm, e.g. 15,30")
     parser.add_argument("--brain-mask", type=Path, help="brain: brain mask (derived when omitted)")
+    parser.add_argument("--existing-lesion", type=Path,
+                        help="label map of lesions already in the image (e.g. its real tumour): what the segmenter "
+                             "finds there is left out of every edit's metrics and audits")
     add_coordinates_option(parser)
     parser.add_argument("--engine", choices=ENGINE_NAMES, default="template")
     parser.add_argument("--model", type=Path, help="generator for the learned engines (default: the shipped one)")
@@ -100,8 +103,15 @@ def run(args: argparse.Namespace) -> int:
                                    steps=args.steps, model=args.model, scheduler=args.scheduler,
                                    guidance=args.guidance, segmenter=segmenter, candidates=args.candidates,
                                    quality_threshold=args.quality_threshold)
+    existing = None
+    if args.existing_lesion:
+        from synthtrust.imaging.image import require_same_grid
+
+        labels = load_image(args.existing_lesion, "existing lesion")
+        require_same_grid(channels[0], labels, what="existing lesion")
+        existing = labels.array > 0
     rows = run_sweep(points, args.task, channels, modalities, schema, synthesizer, segmenter, args.variants,
-                     args.seed, progress=_progress)
+                     args.seed, progress=_progress, existing_lesion=existing)
     write_table(rows, args.out)
     record = make_record("sweep", inputs={f"image_{c}": p for c, p in enumerate(args.image)},
                          parameters={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()

@@ -12,6 +12,22 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else 2.0 * int(np.count_nonzero(a & b)) / total
 
 
+def without_existing_lesions(prediction: np.ndarray, existing: np.ndarray | None, intended: np.ndarray,
+                             spacing_zyx, margin_mm: float = 2.0) -> np.ndarray:
+    """The prediction (a label map) with what it found in lesions already in the image set to 0.
+
+    A real tumour next to the edit is not a hallucination nor a false positive of the edit: the segmenter
+    is right to find it. ``existing`` (e.g. the reference segmentation's lesion) grown by ``margin_mm`` is
+    taken out, except where it overlaps the intended lesion.
+    """
+    if existing is None or not np.any(existing):
+        return prediction
+    distance = ndimage.distance_transform_edt(~np.asarray(existing, bool),
+                                              sampling=tuple(float(s) for s in spacing_zyx))
+    excluded = (distance <= margin_mm) & ~np.asarray(intended, bool)
+    return np.where(excluded, 0, prediction).astype(prediction.dtype)
+
+
 def conditioning_fidelity(intended: np.ndarray, predicted: np.ndarray, threshold: float = 0.6) -> dict:
     """Dice between the intended lesion and the segmenter's lesion; passes at ``threshold``."""
     dice = _dice(np.asarray(intended, bool), np.asarray(predicted, bool))

@@ -93,8 +93,15 @@ def execute(spec: JobSpec, folder: Path, scratch: Path, emitter: Emitter) -> dic
             result = synthesizer.synthesize(channels, lesion, schema, spec.modalities, seed=spec.seed + k)
             results["variants"].append(_variant_record(k, spec.seed + k, result, scratch))
         return results
-    _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results)
+    _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results, reference)
     return results
+
+
+def _existing_lesion(reference, schema):
+    """The real lesion of the reference segmentation: not the edit's, so left out of its audits."""
+    if reference is None:
+        return None
+    return schema.lesion_mask(np.rint(reference.array).astype(np.uint8))
 
 
 def _make_synthesizer(spec: JobSpec):
@@ -123,7 +130,8 @@ def _segment_real(channels, reference, schema, segmenters, spec, scratch, emitte
     return {"predictions": predictions}
 
 
-def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results) -> None:
+def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, plan, scratch, results,
+               reference=None) -> None:
     from synthtrust.loop import run_loop
     from synthtrust.trust import DiceTable, compute_trust
 
@@ -131,7 +139,8 @@ def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, p
         observed = ObservedSegmenter(segmenter, spec.modalities, emitter, plan)
         loop = run_loop(spec.task, channels, list(spec.modalities), edit, schema, observed, synthesizer,
                         n_variants=spec.variants, seed=spec.seed, fidelity_threshold=spec.fidelity_threshold,
-                        n_bootstrap=spec.n_bootstrap, progress=lambda text: emitter.send(log(text)))
+                        n_bootstrap=spec.n_bootstrap, progress=lambda text: emitter.send(log(text)),
+                        existing_lesion=_existing_lesion(reference, schema))
         for k, variant in enumerate(loop.variants):
             if s == 0:
                 results["variants"].append(_variant_record(k, variant.seed, synthesizer.results[variant.seed],
