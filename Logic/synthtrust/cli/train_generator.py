@@ -33,6 +33,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--network-channels", type=lambda t: [int(v) for v in t.split(",")],
                         help="feature channels per level, e.g. 8,16,32 (default: the task's preset)")
+    parser.add_argument("--lesion-share", type=float, default=0.5,
+                        help="share of patches around lesions; the rest fill healthy blobs (default 0.5)")
+    parser.add_argument("--healthy-radius-mm", type=lambda t: tuple(float(v) for v in t.split(",")),
+                        default=(4.0, 12.0), help="radius range of the healthy blobs to fill, in mm (default 4,12)")
     parser.add_argument("--hold-out", action="append", default=[], metavar="CASE",
                         help="leave out the training cases whose name contains CASE (repeatable), e.g. "
                              "TCGA-DU-7294 to measure the generator on a brain it never saw")
@@ -53,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.iterations < 1:
         raise InputError(f"--iterations {args.iterations} must be at least 1")
+    if not 0.0 <= args.lesion_share <= 1.0:
+        raise InputError(f"--lesion-share {args.lesion_share} must be between 0 and 1")
+    if len(args.healthy_radius_mm) != 2 or not 0 < args.healthy_radius_mm[0] <= args.healthy_radius_mm[1]:
+        raise InputError(f"--healthy-radius-mm {args.healthy_radius_mm} must be two radii, smallest first")
     channels = [canonical_channel(c) for c in args.channels]
     config = preset(args.task, channels, tiny=args.dataset == "toy")
     config.id = args.model_id or f"{args.task}-{'-'.join(channels)}-diffusion"
@@ -78,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     config.validate()
     training = GeneratorTraining(
         config, cases, sources, args.out, iterations=args.iterations, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, device=str(choose_device(args.device)),
+        learning_rate=args.learning_rate, seed=args.seed, lesion_share=args.lesion_share,
+        healthy_radius_mm=args.healthy_radius_mm, device=str(choose_device(args.device)),
         threads=args.threads, title=args.title,
         command=shlex.join(["synthtrust", *sys.argv[1:]]) if sys.argv[1:] else "")
     print(f"training generator {config.id} ({', '.join(config.engines)}) on {len(cases)} case(s)", flush=True)

@@ -65,7 +65,8 @@ def _blob(shape: tuple[int, ...], center, radius: float, rng: np.random.Generato
 
 
 def sample_patch(case: PreparedCase, config: GeneratorConfig, rng: np.random.Generator,
-                 lesion_share: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 lesion_share: float = 0.5, healthy_radius_mm: tuple[float, float] = (4.0, 12.0)
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(images, labels, anatomy, generate mask) of one patch; 2D configs give one slice (1, y, x)."""
     size = list(config.patch_size[::-1]) if config.spatial_dims == 3 else [1, *config.patch_size[::-1]]
     lesion = np.isin(case.labels, config.lesion_values)
@@ -92,7 +93,7 @@ def sample_patch(case: PreparedCase, config: GeneratorConfig, rng: np.random.Gen
         local = np.argwhere(anatomy)
         centre = local[rng.integers(len(local))] if len(local) else np.array(size) // 2
         shape = tuple(size) if config.spatial_dims == 3 else tuple(size[1:])
-        radius = rng.uniform(4.0, 12.0) / spacing
+        radius = rng.uniform(*healthy_radius_mm) / spacing
         blob = _blob(shape, centre if config.spatial_dims == 3 else centre[1:], radius, rng)
         generate = (blob if config.spatial_dims == 3 else blob[None]) & anatomy
     generate = ndimage.binary_dilation(generate, iterations=1) if generate.any() else generate

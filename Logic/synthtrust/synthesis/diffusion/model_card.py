@@ -32,7 +32,8 @@ def card_text(training, log, entry: dict) -> str:
         f"- {training.iterations} iterations, batch {training.batch_size}, AdamW lr {training.learning_rate:g}, seed "
         f"{training.seed}, device {training.device}; {log.seconds / 60:.1f} min"
         + (f" (resumed at iteration {log.resumed_from})" if log.resumed_from else "") + ".",
-        f"- Patches: {training.lesion_share:.0%} around lesions, the rest healthy-tissue inpainting of random blobs; "
+        f"- Patches: {training.lesion_share:.0%} around lesions, the rest healthy-tissue inpainting of random blobs "
+        f"(radius {training.healthy_radius_mm[0]:g}-{training.healthy_radius_mm[1]:g} mm); "
         f"{training.conditional_share:.0%} of samples as conditional generation (image hidden).",
         f"- Final loss (mean of the last {len(last)} iterations): {np.mean(last):.4f}; curve: `{config.id}_loss.png`.",
         "", "## Training data", "",

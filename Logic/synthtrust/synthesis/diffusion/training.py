@@ -40,6 +40,7 @@ class GeneratorTraining:
     seed: int = 0
     conditional_share: float = 0.3  # share of samples trained as conditional generation (image hidden)
     lesion_share: float = 0.5
+    healthy_radius_mm: tuple[float, float] = (4.0, 12.0)  # radius range of the healthy blobs to fill
     device: str = "cpu"
     threads: int | None = None
     title: str = ""
@@ -75,7 +76,8 @@ def _batch(prepared, training: GeneratorTraining, iteration: int):
     images, conditions = [], []
     for _ in range(training.batch_size):
         case = prepared[int(rng.integers(len(prepared)))]
-        patch, labels, anatomy, generate = sample_patch(case, config, rng, training.lesion_share)
+        patch, labels, anatomy, generate = sample_patch(case, config, rng, training.lesion_share,
+                                                       tuple(training.healthy_radius_mm))
         squeeze = (lambda a: a[..., 0, :, :]) if config.spatial_dims == 2 else (lambda a: a)
         image = torch.from_numpy(np.ascontiguousarray(squeeze(patch)))
         generate_t = torch.from_numpy(np.ascontiguousarray(squeeze(generate[None]))).float()
