@@ -39,12 +39,13 @@ def _engine_options(spec: JobSpec) -> dict:
     options = {k: v for k, v in spec.engine_options.items() if v is not None and v != ""}
     model = options.get("model")
     if model and not Path(model).exists():
-        from synthtrust.segmentation.manifest import read_manifest
+        from synthtrust.segmentation.manifest import read_manifest, verify_model_file
 
         generators = {e.id: e for e in read_manifest() if e.kind == "generator"}
         if model not in generators:
             raise InputError(f"generator model {model!r} is neither a file nor a generator of the manifest "
                              f"({sorted(generators)}); choose a listed model or a local file")
+        verify_model_file(generators[model])  # a manifest model is checked against its sha256 before loading
         options["model"] = str(generators[model].weights_path)
     return {"task": spec.task, "channels": list(spec.modalities), "device": spec.device, **options}
 
