@@ -185,6 +185,9 @@ def test_healthy_filling_changes_only_the_region_and_needs_the_inpaint_engine(ge
     assert np.array_equal(case.channels[1].array[~inside], result.channels[1].array[~inside])
     assert not np.array_equal(case.channels[1].array[inside], result.channels[1].array[inside])
     assert result.provenance["purpose"] == "healthy-tissue inpainting"
+    from_guess = synthesizer.fill_healthy(case.channels, region, "brain-tumor", ["flair", "t1c"], seed=1, strength=0.5)
+    assert from_guess.provenance["strength"] == 0.5
+    assert np.array_equal(case.channels[1].array[~inside], from_guess.channels[1].array[~inside])
     with pytest.raises(InputError, match="inpaint engine"):
         DiffusionSynthesizer("conditional", generator=load_generator(generators["brain-tumor"])).fill_healthy(
             case.channels, region, "brain-tumor", ["flair", "t1c"])

@@ -132,3 +132,21 @@ def test_micro_batches_give_the_same_slices_as_one_call():
     whole = sample(network, ddim(), SamplingRequest((4, 1, 16, 16), steps=3, seed=1, condition=mask))
     chunked = sample(network, ddim(), SamplingRequest((4, 1, 16, 16), steps=3, seed=1, condition=mask, max_batch=1))
     assert torch.allclose(whole, chunked, atol=1e-5)
+
+
+def test_sdedit_starts_part_way_from_the_initial_image_and_runs_fewer_steps(network):
+    initial, calls = torch.rand(SHAPE), []
+
+    def counting(model_input, timesteps):
+        calls.append(int(timesteps[0]))
+        return network(model_input, timesteps=timesteps)
+
+    wrapped = torch.nn.Module()
+    wrapped.forward = counting
+    partial = sample(wrapped, ddim(), SamplingRequest(SHAPE, steps=10, condition=condition(), initial=initial,
+                                                      strength=0.3))
+    assert len(calls) == 3 and max(calls) <= 0.3 * 99
+    full = sample(network, ddim(), SamplingRequest(SHAPE, steps=10, condition=condition()))
+    assert (partial - initial).abs().mean() < (full - initial).abs().mean()
+    with pytest.raises(InputError, match="initial image"):
+        SamplingRequest(SHAPE, strength=0.5).validate()

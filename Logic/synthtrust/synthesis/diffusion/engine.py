@@ -142,9 +142,13 @@ class DiffusionSynthesizer:
         return result
 
     def fill_healthy(self, channels: list[Image], region: Image, task: str, modalities: list[str], seed: int = 0,
-                     progress=None, should_cancel=None, anatomy: Image | None = None) -> SynthesisResult:
+                     progress=None, should_cancel=None, anatomy: Image | None = None,
+                     strength: float = 1.0) -> SynthesisResult:
         """Inpaint ``region`` (a mask) with healthy tissue: the BraTS local-synthesis task, and a way to
-        remove a lesion from an image. Voxels outside the region come back bit-identical."""
+        remove a lesion from an image. Voxels outside the region come back bit-identical.
+
+        ``strength`` < 1 starts the reverse process part-way (SDEdit) from a smooth fill of the region by its
+        surroundings instead of from pure noise, running about ``strength x steps`` steps."""
         started = time.perf_counter()
         self.notes = []
         if self.name != "inpaint":
@@ -164,14 +168,15 @@ class DiffusionSynthesizer:
         box = grid.choose_region(mask, region.spacing_zyx, generator.config, self.whole_image)
         no_lesion = np.zeros(mask.shape, np.uint8)
         result = self._generate(channels, no_lesion, mask, anatomy_mask | mask, box, generator, task, modalities,
-                                seed, progress, should_cancel)
+                                seed, progress, should_cancel, strength=strength)
         result.provenance.update({"purpose": "healthy-tissue inpainting", "mask_sha256": mask_checksum(mask),
+                                  "strength": strength,
                                   "seconds": round(time.perf_counter() - started, 3)})
         return result
 
     def _generate(self, channels: list[Image], labels: np.ndarray, lesion_region: np.ndarray,
                   anatomy_mask: np.ndarray, region, generator: Generator, task: str, modalities: list[str], seed: int,
-                  progress, should_cancel) -> SynthesisResult:
+                  progress, should_cancel, strength: float = 1.0) -> SynthesisResult:
         """Generate inside ``lesion_region`` conditioned on ``labels``; the shared half of both entry points."""
         config = generator.config
         order = [[canonical_channel(m) for m in modalities].index(name) for name in config.channels]
@@ -196,7 +201,8 @@ class DiffusionSynthesizer:
                                   known=None if conditional else known,
                                   generate_mask=None if conditional else generate,
                                   guidance_steps=self.guidance_steps, precision=self.precision,
-                                  resampling=self.resampling if not conditional else 1)
+                                  resampling=self.resampling if not conditional else 1, strength=strength,
+                                  initial=grid.smooth_fill(known, generate) if strength < 1.0 else None)
         guidance = None
         if self.guidance > 0:
             guidance = self._guidance(task, modalities, config, labels_crop, region, generate)

@@ -121,6 +121,20 @@ def conditioning(masked_images: torch.Tensor, generate: torch.Tensor, lesion_one
     return torch.cat([masked_images, generate, lesion_one_hot, anatomy], dim=1)
 
 
+def smooth_fill(known: torch.Tensor, generate: torch.Tensor, iterations: int = 60) -> torch.Tensor:
+    """``known`` with the ``generate`` region filled by diffusing the surrounding values inwards (a
+    membrane / harmonic fill): the first guess healthy-tissue filling starts from."""
+    pool = F.avg_pool3d if known.dim() == 5 else F.avg_pool2d
+    inside = generate.expand_as(known) > 0.5
+    ring = (pool(generate.float(), 3, stride=1, padding=1) > 0) & ~(generate > 0.5)
+    start = (known * ring).sum(dim=tuple(range(2, known.dim())), keepdim=True) / ring.sum(
+        dim=tuple(range(2, known.dim())), keepdim=True).clamp(min=1)
+    filled = torch.where(inside, start.expand_as(known), known)
+    for _ in range(iterations):
+        filled = torch.where(inside, pool(filled, 3, stride=1, padding=1, count_include_pad=False), known)
+    return filled
+
+
 def cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)

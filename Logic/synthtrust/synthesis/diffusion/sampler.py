@@ -59,6 +59,8 @@ class SamplingRequest:
     precision: str = "float32"  # or "bfloat16" / "float16": autocast of the network on CUDA only
     resampling: int = 1  # RePaint's r: passes per step (inpainting only; 1 = plain replacement)
     max_batch: int | None = None  # largest batch one network call sees (2D slices); None = all at once
+    initial: torch.Tensor | None = None  # start from this image noised to ``strength`` (SDEdit) instead of noise
+    strength: float = 1.0  # share of the noise schedule to run from ``initial`` (1 = from pure noise)
 
     def validate(self) -> None:
         if self.steps < 1:
@@ -75,6 +77,13 @@ class SamplingRequest:
             raise InputError(f"resampling {self.resampling} must be at least 1 (1 = no resampling)")
         if self.max_batch is not None and self.max_batch < 1:
             raise InputError(f"max_batch {self.max_batch} must be at least 1")
+        if not 0.0 < self.strength <= 1.0:
+            raise InputError(f"strength {self.strength} must be in (0, 1] (1 = start from pure noise)")
+        if self.strength < 1.0 and self.initial is None:
+            raise InputError("a strength below 1 needs an initial image to start from")
+        if self.initial is not None and tuple(self.initial.shape) != tuple(self.shape):
+            raise InputError(f"initial image shape {tuple(self.initial.shape)} differs from the sample shape "
+                             f"{self.shape}")
         if self.precision not in ("float32", "bfloat16", "float16"):
             raise InputError(f"precision {self.precision!r} is unknown; use float32, bfloat16 or float16")
         if self.condition is not None and tuple(self.condition.shape[2:]) != tuple(self.shape[2:]):
@@ -112,7 +121,13 @@ def reverse_chain(scheduler, steps: int, device: torch.device):
     respaced.alphas_cumprod = cumulative
     respaced.clip_sample_values = scheduler.clip_sample_values
     respaced.set_timesteps(steps, device=device)
+    respaced.model_timesteps = scheduler.num_train_timesteps
     return respaced, [(int(s), chosen[int(s)]) for s in respaced.timesteps]
+
+
+def scheduler_train_timesteps(scheduler) -> int:
+    """Training timesteps of the model behind ``scheduler`` (a respaced DDPM keeps them in its chain)."""
+    return int(getattr(scheduler, "model_timesteps", scheduler.num_train_timesteps))
 
 
 def _renoise(scheduler, image: torch.Tensor, from_timestep: int, to_timestep: int,
@@ -148,6 +163,12 @@ def sample(network: torch.nn.Module, scheduler, request: SamplingRequest, device
     generator = torch.Generator(device=device).manual_seed(int(request.seed))
     scheduler, chain = reverse_chain(scheduler, request.steps, device)
     image = torch.randn(request.shape, generator=generator, device=device)
+    if request.initial is not None:
+        # SDEdit (Meng et al. 2022): start part-way down the schedule from a noised copy of a first guess.
+        limit = request.strength * (scheduler_train_timesteps(scheduler) - 1)
+        chain = [link for link in chain if link[1] <= limit] or chain[-1:]
+        start = torch.full((request.shape[0],), chain[0][0], device=device, dtype=torch.long)
+        image = scheduler.add_noise(request.initial.to(device), image, start)
     condition = request.condition.to(device) if request.condition is not None else None
     known = request.known.to(device) if request.known is not None else None
     keep = (1.0 - request.generate_mask.to(device).float()) if request.generate_mask is not None else None
