@@ -301,13 +301,13 @@ def pipeline_speed(args, device: torch.device) -> dict:
 # ------------------------------------------------------------------ model cards
 def card_section(results: dict, task: str) -> str:
     key = "brain" if task == "brain-tumor" else "scar"
-    lines = ["## Measured quality and speed", "",
-             f"Measured by `scripts/evaluate_generators.py` ({results['command']}) on {results['date']}, "
-             f"{results['speed']['threads']} CPU threads, {results['arguments']['steps']} DDIM steps. Full figures: "
-             "`docs/generator_evaluation.json`, `docs/performance.md`.", ""]
     block = results[key]
+    lines = ["## Measured quality and speed", "",
+             "Measured by `scripts/evaluate_generators.py` on the CPU (2 threads, 25 DDIM steps); full figures in "
+             "`docs/generator_evaluation.json` and `docs/performance.md`.", ""]
     lines.append(f"Conditioning fidelity (share of edits whose lesion the default segmenter {block['segmenter']} "
-                 f"recovers with Dice >= {THRESHOLD}), on {', '.join(block['images'])}:")
+                 f"recovers with Dice >= {THRESHOLD}; `{block['command']}`, {block['date']}), on "
+                 f"{', '.join(block['images'])}:")
     lines.append("")
     lines.append("| setting | edits | pass rate | mean Dice | changed voxels outside the lesion (max) | synthesis s |")
     lines.append("|---|---|---|---|---|---|")
@@ -323,7 +323,7 @@ def card_section(results: dict, task: str) -> str:
                 continue
             s = block["summary"]
             lines.append(f"Healthy-tissue inpainting, BraTS 2023 local-synthesis protocol, {label}, {s['masks']} "
-                         "tumour-shaped masks (SSIM / PSNR dB / MSE inside the mask):")
+                         f"tumour-shaped masks (SSIM / PSNR dB / MSE inside the mask; `{block['command']}`):")
             lines.append("")
             lines.append("| method | FLAIR | T1c |")
             lines.append("|---|---|---|")
@@ -333,8 +333,9 @@ def card_section(results: dict, task: str) -> str:
                 lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
             lines.append("")
     speed_block = results["speed"][task]
-    lines.append(f"Speed: {speed_block['region']} ({speed_block['model_grid_shape']}), 25 DDIM steps on "
-                 f"{results['speed']['device']}: median {speed_block['median_seconds']} s.")
+    lines.append(f"Speed (`{results['speed']['command']}`, {results['speed']['date']}): {speed_block['region']} "
+                 f"({speed_block['model_grid_shape']}), 25 DDIM steps on {results['speed']['device']} with "
+                 f"{results['speed']['threads']} threads: median {speed_block['median_seconds']} s.")
     if task == "brain-tumor" and "pipeline" in results["speed"]:
         lines.append(f"Whole pipeline ({results['speed']['pipeline']['what']}): median "
                      f"{results['speed']['pipeline']['median_seconds']} s.")
@@ -374,10 +375,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     root = data_root(args.data_root)
     results = json.loads(args.out.read_text()) if args.out.exists() and args.only != "all" else {}
-    results.update({"command": "python scripts/evaluate_generators.py " + " ".join(sys.argv[1:]),
-                    "date": time.strftime("%Y-%m-%d"), "arguments": {k: str(v) if isinstance(v, Path) else v
-                                                                      for k, v in vars(args).items()},
-                    "torch": torch.__version__})
+    stamp = {"command": "python scripts/evaluate_generators.py " + " ".join(sys.argv[1:]),
+             "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__,
+             "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    measured = {"speed", "brain", "scar", "healthy", "healthy_held_out"} if args.only == "all" else {args.only}
+    if args.only == "healthy":
+        measured.add("healthy_held_out")
     if args.only in ("all", "speed"):
         results["speed"] = speed(args)
     if args.only in ("all", "brain"):
@@ -395,10 +398,12 @@ def main() -> None:
         results["healthy"] = healthy_inpainting(root, args.healthy_masks, args, None)
         if args.held_out_model:
             results["healthy_held_out"] = healthy_inpainting(root, args.healthy_masks, args, args.held_out_model)
+    for key in ("speed", "brain", "scar", "healthy", "healthy_held_out"):
+        if key in results and key in measured:
+            results[key].update(stamp)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps({k: (v.get("settings", {}) and {n: s["summary"] for n, s in v["settings"].items()})
-                      or v.get("summary", v) for k, v in results.items() if isinstance(v, dict) and k != "arguments"},
-                     indent=1))
+                      or v.get("summary", v) for k, v in results.items() if k in measured}, indent=1))
     if args.update_cards:
         models = REPOSITORY / "Resources" / "Models"
         update_card(models / "brain-tumor-flair-t1c-diffusion.md", card_section(results, "brain-tumor"))
