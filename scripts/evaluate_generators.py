@@ -368,7 +368,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--speed-repeats", type=int, default=2)
-    parser.add_argument("--only", choices=("all", "speed", "brain", "scar", "healthy"), default="all")
+    parser.add_argument("--only", choices=("all", "speed", "brain", "scar", "healthy", "none"), default="all",
+                        help="measure one block and merge it into --out; none: measure nothing (with --update-cards, "
+                             "rewrite the model cards from --out)")
     parser.add_argument("--out", type=Path, default=REPOSITORY / "docs" / "generator_evaluation.json")
     parser.add_argument("--update-cards", action="store_true")
     args = parser.parse_args()
@@ -378,7 +380,7 @@ def main() -> None:
     stamp = {"command": "python scripts/evaluate_generators.py " + " ".join(sys.argv[1:]),
              "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__,
              "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
-    measured = {"speed", "brain", "scar", "healthy", "healthy_held_out"} if args.only == "all" else {args.only}
+    measured = {"speed", "brain", "scar", "healthy", "healthy_held_out"} if args.only == "all" else {args.only} - {"none"}
     if args.only == "healthy":
         measured.add("healthy_held_out")
     if args.only in ("all", "speed"):

@@ -169,3 +169,24 @@ def test_a_shipped_generator_that_does_not_match_its_manifest_hash_is_refused(to
     message = _refused(capsys, tmp_path, "--engine", "inpaint", "--image", toy_files["flair"], "--image",
                        toy_files["t1c"], "--modalities", "flair,t1c", "--lesion", toy_files["lesion"])
     assert "sha256" in message and "restore" in message
+
+
+def test_fill_healthy_replaces_only_the_region_and_records_how(toy_files, tmp_path, capsys):
+    out = tmp_path / "filled"
+    base = ["fill-healthy", "--model", str(toy_files["model"]), "--image", str(toy_files["flair"]), "--image",
+            str(toy_files["t1c"]), "--modalities", "flair,t1c", "--region", str(toy_files["lesion"]), "--steps", "2",
+            "--device", "cpu"]
+    assert main([*base, "--out", str(out), "--strength", "0.5", "--seed", "2"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["fill.json", "filled_0.nii.gz", "filled_1.nii.gz"]
+    region = load_image(toy_files["lesion"]).array > 0
+    original, filled = load_image(toy_files["t1c"]).array, load_image(out / "filled_1.nii.gz").array
+    assert np.array_equal(original[~region], filled[~region]) and not np.array_equal(original[region], filled[region])
+    record = json.loads((out / "fill.json").read_text())
+    assert record["parameters"]["strength"] == 0.5 and record["provenance"]["purpose"] == "healthy-tissue inpainting"
+    capsys.readouterr()
+    for bad, expected in ((["--strength", "0"], "--strength"), (["--modalities", "flair"], "modalities")):
+        refused = tmp_path / "refused"
+        assert main([*base, *bad, "--out", str(refused)]) == 2
+        message = capsys.readouterr().err
+        assert expected in message and "Traceback" not in message, message
+        assert not refused.exists() and not list(tmp_path.glob(".refused*"))

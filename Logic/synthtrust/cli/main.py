@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "synthtrust.cli.demo",
     "synthtrust.cli.place",
     "synthtrust.cli.synthesize",
+    "synthtrust.cli.fill_healthy",
     "synthtrust.cli.sweep",
     "synthtrust.cli.segment",
     "synthtrust.cli.evaluate",
