@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from synthtrust.cli.main import main
 from synthtrust.imaging.io import load_image, save_image
@@ -190,3 +191,20 @@ def test_fill_healthy_replaces_only_the_region_and_records_how(toy_files, tmp_pa
         message = capsys.readouterr().err
         assert expected in message and "Traceback" not in message, message
         assert not refused.exists() and not list(tmp_path.glob(".refused*"))
+
+
+def test_train_generator_init_from_starts_from_the_given_weights_and_refuses_another_task(toy_files, tmp_path,
+                                                                                           capsys):
+    from synthtrust.synthesis.diffusion.model import load_generator
+
+    base = ["train-generator", "--task", "brain-tumor", "--channels", "flair,t1c", "--dataset", "toy",
+            "--batch-size", "1", "--iterations", "1", "--out", str(tmp_path), "--init-from", str(toy_files["model"])]
+    # With a learning rate of 0 the one step changes nothing: the weights must be the source's.
+    assert main([*base, "--id", "tuned", "--learning-rate", "0"]) == 0
+    source, tuned = load_generator(toy_files["model"]), load_generator(tmp_path / "tuned.safetensors")
+    for (name, a), b in zip(source.network.state_dict().items(), tuned.network.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    assert "fine-tuned from `tiny.safetensors`" in (tmp_path / "tuned.md").read_text()
+    capsys.readouterr()
+    assert main([*base[:4], "flair", *base[5:], "--id", "other"]) == 2
+    assert "same task and channels" in capsys.readouterr().err

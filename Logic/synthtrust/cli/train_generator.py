@@ -41,6 +41,9 @@ def add_parser(subparsers) -> None:
                         help="leave out the training cases whose name contains CASE (repeatable), e.g. "
                              "TCGA-DU-7294 to measure the generator on a brain it never saw")
     parser.add_argument("--resume", action="store_true", help="continue from <id>.checkpoint.pt in --out")
+    parser.add_argument("--init-from", type=Path, metavar="WEIGHTS",
+                        help="fine-tune: start from this generator's weights (same task, channels and network; its "
+                             "<name>.json beside it) instead of from random weights")
     add_training_options(parser, "generators")
     parser.set_defaults(run=run)
 
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         config, cases, sources, args.out, iterations=args.iterations, batch_size=args.batch_size,
         learning_rate=args.learning_rate, seed=args.seed, lesion_share=args.lesion_share,
         healthy_radius_mm=args.healthy_radius_mm, device=str(choose_device(args.device)),
-        threads=args.threads, title=args.title,
+        threads=args.threads, title=args.title, init_from=args.init_from,
         command=shlex.join(["synthtrust", *sys.argv[1:]]) if sys.argv[1:] else "")
     print(f"training generator {config.id} ({', '.join(config.engines)}) on {len(cases)} case(s)", flush=True)
     bar = tqdm(total=args.iterations, desc="training", unit="it", file=sys.stderr, mininterval=2.0)

@@ -3,6 +3,8 @@ and what was measured. Measured quality and speed are appended by ``scripts/eval
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 QUALITY_MARKER = "## Measured quality and speed"
@@ -31,7 +33,9 @@ def card_text(training, log, entry: dict) -> str:
         "## Training", "",
         f"- {training.iterations} iterations, batch {training.batch_size}, AdamW lr {training.learning_rate:g}, seed "
         f"{training.seed}, device {training.device}; {log.seconds / 60:.1f} min"
-        + (f" (resumed at iteration {log.resumed_from})" if log.resumed_from else "") + ".",
+        + (f" (resumed at iteration {log.resumed_from})" if log.resumed_from else "")
+        + (f"; fine-tuned from `{Path(training.init_from).name}` (sha256 `{training.init_sha256}`)"
+           if training.init_from else "") + ".",
         f"- Patches: {training.lesion_share:.0%} around lesions, the rest healthy-tissue inpainting of random blobs "
         f"(radius {training.healthy_radius_mm[0]:g}-{training.healthy_radius_mm[1]:g} mm); "
         f"{training.conditional_share:.0%} of samples as conditional generation (image hidden).",

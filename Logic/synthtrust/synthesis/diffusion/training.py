@@ -45,6 +45,8 @@ class GeneratorTraining:
     threads: int | None = None
     title: str = ""
     checkpoint_every: int = 100
+    init_from: Path | None = None  # fine-tune: start from these generator weights (same network) instead of at random
+    init_sha256: str = ""  # filled in from init_from, for the model card
     command: str = ""  # the command line that ran this training, for the model card
 
     def validate(self) -> None:
@@ -109,6 +111,8 @@ def train_generator(training: GeneratorTraining, resume: bool = False,
     training.out.mkdir(parents=True, exist_ok=True)
     checkpoint = _checkpoint_path(training)
     start = 0
+    if training.init_from is not None and not (resume and checkpoint.is_file()):
+        _start_from_weights(network, training)
     if resume and checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         network.load_state_dict(state["network"])
@@ -144,6 +148,24 @@ def train_generator(training: GeneratorTraining, resume: bool = False,
             _save_checkpoint(network, optimizer, iteration + 1, log, checkpoint)
     write_generator_files(network, training, log)
     return log
+
+
+def _start_from_weights(network: torch.nn.Module, training: GeneratorTraining) -> None:
+    """Fine-tuning: the weights of an earlier generator with the same network (its config JSON beside it)."""
+    from synthtrust.synthesis.diffusion.model import load_generator_checkpoint
+
+    source = load_generator_checkpoint(training.init_from)
+    mine, theirs = training.config, source.config
+    if (mine.task, list(mine.channels), mine.spatial_dims) != (theirs.task, list(theirs.channels), theirs.spatial_dims):
+        raise InputError(f"--init-from {training.init_from} is a {theirs.spatial_dims}D {theirs.task} generator for "
+                         f"{'+'.join(theirs.channels)}; this training is {mine.spatial_dims}D {mine.task} for "
+                         f"{'+'.join(mine.channels)}; start from a generator of the same task and channels")
+    try:
+        network.load_state_dict(source.network.state_dict())
+    except RuntimeError as error:
+        raise InputError(f"--init-from {training.init_from}: its network differs from this training's "
+                         f"({str(error).splitlines()[0]}); use the same --network-channels") from None
+    training.init_sha256 = source.sha256
 
 
 def _save_checkpoint(network, optimizer, iteration: int, log: TrainingLog, path: Path) -> None:
