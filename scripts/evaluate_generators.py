@@ -332,6 +332,13 @@ def card_section(results: dict, task: str) -> str:
                          f"{s[f'{key} | {c}']['mse']:.4f}" for c in ("flair", "t1c")]
                 lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
             lines.append("")
+            mine, baseline = s.get("diffusion, strength 1 | flair"), s.get("smooth fill | flair")
+            if mine and baseline and mine["ssim"] < baseline["ssim"]:
+                lines.append(f"Limitation: filling from noise scores below the smooth-fill baseline (FLAIR SSIM "
+                             f"{mine['ssim']:.3f} against {baseline['ssim']:.3f}): the generator fills holes darker "
+                             "than the tissue around them (docs/performance.md). Do not use it to remove lesions "
+                             "for quantitative work.")
+                lines.append("")
     speed_block = results["speed"][task]
     lines.append(f"Speed (`{results['speed']['command']}`, {results['speed']['date']}): {speed_block['region']} "
                  f"({speed_block['model_grid_shape']}), 25 DDIM steps on {results['speed']['device']} with "
