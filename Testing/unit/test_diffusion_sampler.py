@@ -101,6 +101,27 @@ def test_ddpm_with_fewer_steps_than_trained_samples_the_data_spread(steps):
     assert abs(float(result.std()) - 0.5) < 0.07
 
 
+@pytest.mark.parametrize("steps", [25, 7])
+def test_each_ddim_step_lands_exactly_on_the_next_timestep_of_the_chain(steps):
+    """Given the true noise, a deterministic DDIM step from x_t must give x at the chain's next timestep
+    (same clean image, same noise). MONAI 1.6's own step lands a few timesteps off for these step counts."""
+    from monai.networks.schedulers import DDIMScheduler
+
+    from synthtrust.synthesis.diffusion.sampler import _ddim_step, reverse_chain
+
+    scheduler, chain = reverse_chain(DDIMScheduler(num_train_timesteps=1000, schedule="scaled_linear_beta"), steps,
+                                     torch.device("cpu"))
+    clean, noise = torch.rand((1, 1, 8, 8, 8)) * 2 - 1, torch.randn((1, 1, 8, 8, 8))
+    levels = [t for t, _ in chain] + [None]
+    for timestep, following in zip(levels[:-1], levels[1:], strict=True):
+        alpha_bar = scheduler.alphas_cumprod[timestep]
+        noisy = alpha_bar.sqrt() * clean + (1 - alpha_bar).sqrt() * noise
+        stepped = _ddim_step(scheduler, noise, timestep, following, noisy, 0.0, torch.Generator())
+        alpha_next = scheduler.alphas_cumprod[following] if following is not None else torch.tensor(1.0)
+        expected = alpha_next.sqrt() * clean + (1 - alpha_next).sqrt() * noise
+        assert torch.allclose(stepped, expected, atol=1e-5), (timestep, following)
+
+
 def test_more_steps_than_the_model_was_trained_with_are_refused(network):
     with pytest.raises(InputError, match="100 timesteps"):
         sample(network, ddim(), SamplingRequest(SHAPE, steps=101, condition=condition()))

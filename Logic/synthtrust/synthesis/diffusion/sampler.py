@@ -91,13 +91,33 @@ class SamplingRequest:
                              f"{tuple(self.shape[2:])}")
 
 
-def _step(scheduler, output: torch.Tensor, timestep: int, sample: torch.Tensor, eta: float,
+def _step(scheduler, output: torch.Tensor, timestep: int, following: int | None, sample: torch.Tensor, eta: float,
           generator: torch.Generator) -> torch.Tensor:
+    """One reverse step from ``timestep`` to ``following`` (None: to the clean image)."""
     from monai.networks.schedulers import DDIMScheduler
 
     if isinstance(scheduler, DDIMScheduler):
-        return scheduler.step(output, timestep, sample, eta=eta, generator=generator)[0]
+        return _ddim_step(scheduler, output, timestep, following, sample, eta, generator)
     return scheduler.step(output, timestep, sample, generator=generator)[0]
+
+
+def _ddim_step(scheduler, noise: torch.Tensor, timestep: int, following: int | None, sample: torch.Tensor,
+               eta: float, generator: torch.Generator) -> torch.Tensor:
+    """DDIM (Song et al. 2021, eq. 12) to exactly the chain's next timestep.
+
+    MONAI 1.6's ``DDIMScheduler`` spaces its timesteps with ``linspace`` (999, 957, ...) but its ``step`` goes
+    to ``t - T // n`` (999 -> 959): the image would land a few timesteps off the level the next network call
+    and the RePaint replacement assume. The update itself is the same formula.
+    """
+    alpha_bar = scheduler.alphas_cumprod[timestep].to(sample.device)
+    alpha_bar_next = (scheduler.alphas_cumprod[following].to(sample.device) if following is not None
+                      else torch.ones((), dtype=alpha_bar.dtype, device=sample.device))
+    clean = (sample - (1.0 - alpha_bar) ** 0.5 * noise) / alpha_bar ** 0.5
+    sigma = eta * (((1.0 - alpha_bar_next) / (1.0 - alpha_bar)) * (1.0 - alpha_bar / alpha_bar_next)) ** 0.5
+    image = alpha_bar_next ** 0.5 * clean + (1.0 - alpha_bar_next - sigma ** 2).clamp(min=0.0) ** 0.5 * noise
+    if eta > 0:
+        image = image + sigma * torch.randn(sample.shape, generator=generator, device=sample.device)
+    return image.to(sample.dtype)
 
 
 def reverse_chain(scheduler, steps: int, device: torch.device):
@@ -195,7 +215,7 @@ def sample(network: torch.nn.Module, scheduler, request: SamplingRequest, device
                     alpha_bar = float(scheduler.alphas_cumprod[timestep])
                     with torch.enable_grad():
                         noise_estimate = request.guidance(image, noise_estimate, network_timestep, alpha_bar)
-                image = _step(scheduler, noise_estimate, timestep, image, request.eta, generator)
+                image = _step(scheduler, noise_estimate, timestep, following, image, request.eta, generator)
                 if known is not None:
                     if following is None:
                         known_now = known
