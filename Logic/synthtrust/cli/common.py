@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -65,3 +71,34 @@ def add_coordinates_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordinates", choices=("ras", "lps", "voxel"), default="ras",
                         help="how points are given: RAS mm as 3D Slicer shows them (default), LPS mm as "
                              "ITK uses, or voxel indices i,j,k")
+
+
+def channel_modalities(given: list[str] | None, channels: list, cardiac: bool) -> list[str]:
+    """One modality per image channel: the ones given, else lge (heart) or t1 (brain) for each."""
+    modalities = given or (["lge"] if cardiac else ["t1"]) * len(channels)
+    if len(modalities) != len(channels):
+        raise InputError(f"{len(channels)} images but {len(modalities)} modalities ({','.join(modalities)}); "
+                         "give one modality per --image")
+    return modalities
+
+
+def print_progress(step: int, total: int, message: str) -> None:
+    """Progress callback of the long-running commands: one indented line per report, on stderr."""
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def publish_folder(out: Path) -> Iterator[Path]:
+    """A scratch folder beside ``out`` whose files move into ``out`` only when the block succeeds: a refusal,
+    a failure or Ctrl-C leaves ``out`` as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield scratch
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} exists and is not a folder; choose a folder path")
+        out.mkdir(exist_ok=True)
+        for item in scratch.iterdir():
+            item.replace(out / item.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

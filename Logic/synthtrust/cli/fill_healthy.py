@@ -7,14 +7,12 @@ one: the inpainting generator fills the region with no lesion labels; every voxe
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from synthtrust.cli.common import name_list
+from synthtrust.cli.common import channel_modalities, name_list, print_progress, publish_folder
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import require_same_grid
 from synthtrust.imaging.io import load_channels, load_image, save_image
@@ -49,20 +47,13 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _progress(step: int, total: int, message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
     from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
 
     if not 0.0 < args.strength <= 1.0:
         raise InputError(f"--strength {args.strength} must be in (0, 1] (1 = from noise)")
     channels = load_channels(args.image)
-    modalities = args.modalities or (["lge"] if args.task == "cardiac-scar" else ["t1"]) * len(channels)
-    if len(modalities) != len(channels):
-        raise InputError(f"{len(channels)} images but {len(modalities)} modalities ({','.join(modalities)}); "
-                         "give one modality per --image")
+    modalities = channel_modalities(args.modalities, channels, cardiac=args.task == "cardiac-scar")
     region = load_image(args.region, "region")
     require_same_grid(channels[0], region, what="region")
     region = region.with_array((region.array > 0).astype(np.uint8))
@@ -70,11 +61,9 @@ def run(args: argparse.Namespace) -> int:
     engine = DiffusionSynthesizer.from_options("inpaint", model=args.model, device=args.device, steps=args.steps,
                                                threads=args.threads)
     # Everything is built in a scratch folder: a refusal, a failure or Ctrl-C leaves --out untouched.
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
-    try:
-        result = engine.fill_healthy(channels, region, args.task, modalities, seed=args.seed, progress=_progress,
-                                     anatomy=anatomy, strength=args.strength)
+    with publish_folder(args.out) as scratch:
+        result = engine.fill_healthy(channels, region, args.task, modalities, seed=args.seed,
+                                     progress=print_progress, anatomy=anatomy, strength=args.strength)
         for note in result.provenance.get("notes", []):
             print(f"  note: {note}", file=sys.stderr, flush=True)
         files = []
@@ -88,12 +77,5 @@ def run(args: argparse.Namespace) -> int:
                                          "model": str(args.model) if args.model else "default"},
                              outputs={"folder": args.out}, files=files, provenance=result.provenance)
         write_json(record, scratch / "fill.json")
-        if args.out.exists() and not args.out.is_dir():
-            raise InputError(f"--out {args.out} exists and is not a folder; choose a folder path")
-        args.out.mkdir(exist_ok=True)
-        for item in scratch.iterdir():
-            item.replace(args.out / item.name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     print(f"filled {int(region.array.sum())} voxels in {len(channels)} channel(s); wrote {args.out}")
     return 0

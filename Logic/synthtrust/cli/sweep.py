@@ -7,7 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from synthtrust.cli.common import add_coordinates_option, float_triple, name_list, point_to_lps
+from synthtrust.cli.common import (
+    add_coordinates_option,
+    channel_modalities,
+    float_triple,
+    name_list,
+    point_to_lps,
+)
 from synthtrust.errors import InputError
 from synthtrust.synthesis.engines import ENGINE_NAMES
 
@@ -83,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--variants {args.variants} must be at least 1")
     schema = get_schema(TASK_SCHEMAS[args.task])
     channels = load_channels(args.image)
-    modalities = args.modalities or (["lge"] if args.task == "cardiac-scar" else ["t1"]) * len(channels)
-    if len(modalities) != len(channels):
-        raise InputError(f"{len(channels)} images but {len(modalities)} modalities; give one per --image")
+    modalities = channel_modalities(args.modalities, channels, cardiac=args.task == "cardiac-scar")
     if args.task == "cardiac-scar":
         if not args.labels:
             raise InputError("a scar sweep needs --labels, the EMIDEC label map with the myocardium")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from synthtrust.cli.common import name_list
+from synthtrust.cli.common import channel_modalities, name_list, print_progress, publish_folder
 from synthtrust.errors import InputError
 from synthtrust.imaging.io import load_channels, load_image, save_image
 from synthtrust.imaging.resample import resample_to
@@ -70,10 +68,6 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _progress(step: int, total: int, message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
     from synthtrust.synthesis.diffusion.engine import SCHEMA_TASKS
     from synthtrust.synthesis.engines import make_synthesizer
@@ -86,10 +80,7 @@ def run(args: argparse.Namespace) -> int:
     anatomy = load_image(args.anatomy, "anatomy") if args.anatomy else None
     if anatomy is not None and args.resample and not anatomy.geometry.matches(channels[0].geometry):
         anatomy = resample_to(anatomy, channels[0].geometry, is_label=True)
-    modalities = args.modalities or (["lge"] if schema.name == "emidec" else ["t1"]) * len(channels)
-    if len(modalities) != len(channels):
-        raise InputError(f"{len(channels)} images but {len(modalities)} modalities ({','.join(modalities)}); "
-                         "give one modality per --image")
+    modalities = channel_modalities(args.modalities, channels, cardiac=schema.name == "emidec")
     if args.variants < 1:
         raise InputError(f"--variants {args.variants} must be at least 1")
     segmenter = None
@@ -106,15 +97,13 @@ def run(args: argparse.Namespace) -> int:
     # Refuse bad input (lesion, model, anatomy, region size) before printing progress or writing anything.
     synthesizer.prepare(channels, lesion, schema, modalities, anatomy)
     # Build the whole result in a scratch folder first: a failure or Ctrl-C leaves --out untouched.
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
-    try:
+    with publish_folder(args.out) as scratch:
         variants = []
         for k in range(args.variants):
             started = time.perf_counter()
             print(f"variant {k + 1}/{args.variants} ({args.engine}, seed {args.seed + k})", file=sys.stderr, flush=True)
             result = synthesizer.synthesize(channels, lesion, schema, modalities, seed=args.seed + k,
-                                            progress=_progress, anatomy=anatomy)
+                                            progress=print_progress, anatomy=anatomy)
             for note in result.provenance.get("notes", []):
                 print(f"  note: {note}", file=sys.stderr, flush=True)
             files = []
@@ -134,15 +123,5 @@ def run(args: argparse.Namespace) -> int:
                                          "model": str(args.model) if args.model else "default"},
                              outputs={"folder": args.out}, variants=variants)
         write_json(record, scratch / "synthesis.json")
-        if args.out.exists():
-            if not args.out.is_dir():
-                raise InputError(f"--out {args.out} exists and is not a folder; choose a folder path")
-            for item in scratch.iterdir():
-                item.replace(args.out / item.name)
-            scratch.rmdir()
-        else:
-            scratch.rename(args.out)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     print(f"wrote {args.variants} variant(s) x {len(channels)} channel(s) to {args.out}")
     return 0
