@@ -13,7 +13,7 @@ import numpy as np
 from synthtrust.editing.cardiac import MYOCARDIUM_LABELS, segment_center_deg, ventricle_frame
 from synthtrust.editing.edit import Edit
 from synthtrust.errors import InputError
-from synthtrust.imaging.image import Image
+from synthtrust.imaging.image import Image, require_same_grid
 from synthtrust.labels.schema import EMIDEC
 
 SCAR_LABEL = EMIDEC.label_value("scar")
@@ -25,9 +25,9 @@ def _check_fraction(value: float, name: str) -> None:
         raise InputError(f"{name} {value} is outside 0-1; give a fraction (e.g. 0.5 = half)")
 
 
-def sample_scar_parameters(segments, transmurality: float, extent: float = 1.0, irregularity: float = 0.3,
-                           mvo: float = 0.0, seed: int = 0, rv_insertion_mm=None) -> dict:
-    """Explicit, JSON-ready scar parameters, with the random border sampled once."""
+def check_scar_parameters(segments, transmurality: float, extent: float = 1.0, irregularity: float = 0.3,
+                          mvo: float = 0.0) -> list[int]:
+    """Refuse scar parameters no scar can be drawn from; returns the sorted segments."""
     segments = sorted({int(s) for s in segments})
     if not segments:
         raise InputError("no AHA segment was given; pass at least one of 1-17, e.g. 7,8,13 for the LAD territory")
@@ -39,6 +39,33 @@ def sample_scar_parameters(segments, transmurality: float, extent: float = 1.0, 
         _check_fraction(value, name)
     if transmurality == 0 or extent == 0:
         raise InputError("transmurality and extent must be > 0 for a scar to exist")
+    return segments
+
+
+def check_scar_labels(labels: Image, name: str = "cardiac label map", image: Image | None = None) -> None:
+    """Refuse a label map a scar cannot be placed in: labels outside EMIDEC, no myocardium, or (``image``
+    given) another grid than the image the scar is synthesized into."""
+    EMIDEC.validate(labels.array, name)
+    if image is not None:
+        require_same_grid(image, labels, what=name)
+    if not np.isin(labels.array, MYOCARDIUM_LABELS).any():
+        raise InputError(f"{name} has no myocardium (EMIDEC label 2); a scar needs a myocardium mask")
+
+
+def check_scar_request(labels: Image, segments, transmurality, extent: float = 1.0, irregularity: float = 0.3,
+                       mvo: float = 0.0, image: Image | None = None, name: str = "cardiac label map") -> None:
+    """Everything ``place_scar`` refuses before drawing, for one or several transmurality levels: the one
+    check ``place-scar``, ``sweep`` and the worker share, run before any work."""
+    levels = transmurality if isinstance(transmurality, (list, tuple)) else [transmurality]
+    for level in levels:
+        check_scar_parameters(segments, level, extent, irregularity, mvo)
+    check_scar_labels(labels, name, image)
+
+
+def sample_scar_parameters(segments, transmurality: float, extent: float = 1.0, irregularity: float = 0.3,
+                           mvo: float = 0.0, seed: int = 0, rv_insertion_mm=None) -> dict:
+    """Explicit, JSON-ready scar parameters, with the random border sampled once."""
+    segments = check_scar_parameters(segments, transmurality, extent, irregularity, mvo)
     rng = np.random.default_rng(seed)
     waves = lambda: [{"frequency": int(rng.integers(1, 5)), "phase": float(rng.uniform(0, 2 * np.pi)),  # noqa: E731
                       "amplitude": float(rng.normal(0, 0.5))} for _ in range(4)]
@@ -108,9 +135,7 @@ def _same_ring(segment: int) -> list[int]:
 def place_scar(labels: Image, segments, transmurality: float, extent: float = 1.0, irregularity: float = 0.3,
                mvo: float = 0.0, seed: int = 0, rv_insertion_mm=None) -> Edit:
     """Place a scar in the given AHA segments of an EMIDEC label map; returns the edit."""
-    EMIDEC.validate(labels.array, "cardiac label map")
-    if not np.isin(labels.array, MYOCARDIUM_LABELS).any():
-        raise InputError("the label map has no myocardium (EMIDEC label 2); a scar needs a myocardium mask")
+    check_scar_labels(labels)
     parameters = sample_scar_parameters(segments, transmurality, extent, irregularity, mvo, seed, rv_insertion_mm)
     result = apply_scar(labels, parameters)
     if not EMIDEC.lesion_mask(result).any():

@@ -93,10 +93,12 @@ def apply_tumor(geometry: Geometry, parameters: dict, brain_mask: np.ndarray | N
     return labels
 
 
-def place_tumor(image: Image, center_mm, size_mm, edema_mm: float = 8.0, enhancing_rim_mm: float = 3.0,
-                necrosis: bool = True, irregularity: float = 0.3, seed: int = 0, brain_mask: Image | None = None,
-                schema: LabelSchema | None = None) -> Edit:
-    """Place a tumour centred at ``center_mm`` (LPS) with core diameter ``size_mm``; returns the edit."""
+def check_tumor_request(image: Image, center_mm, size_mm, edema_mm: float = 8.0, enhancing_rim_mm: float = 3.0,
+                        necrosis: bool = True, irregularity: float = 0.3, seed: int = 0,
+                        brain_mask: Image | None = None, schema: LabelSchema | None = None) -> tuple[dict, Image]:
+    """Everything ``place_tumor`` refuses before drawing (schema, brain mask grid, parameters, a centre outside
+    the image or the brain): the one check ``place-tumor``, ``sweep`` and the worker share, run before any work.
+    Returns the sampled parameters and the brain mask (derived from the image when not given)."""
     schema = schema or brats_schema(2021)
     numbering = {"brats": 2021, "brats2015": 2015, "brats2023": 2023}.get(schema.name)
     if numbering is None:
@@ -109,6 +111,15 @@ def place_tumor(image: Image, center_mm, size_mm, edema_mm: float = 8.0, enhanci
     parameters = sample_tumor_parameters(center_mm, size_mm, edema_mm, enhancing_rim_mm, necrosis, irregularity,
                                          seed, numbering)
     _check_center(image.geometry, np.asarray(parameters["center_lps_mm"]), brain_mask.array.astype(bool))
+    return parameters, brain_mask
+
+
+def place_tumor(image: Image, center_mm, size_mm, edema_mm: float = 8.0, enhancing_rim_mm: float = 3.0,
+                necrosis: bool = True, irregularity: float = 0.3, seed: int = 0, brain_mask: Image | None = None,
+                schema: LabelSchema | None = None) -> Edit:
+    """Place a tumour centred at ``center_mm`` (LPS) with core diameter ``size_mm``; returns the edit."""
+    parameters, brain_mask = check_tumor_request(image, center_mm, size_mm, edema_mm, enhancing_rim_mm, necrosis,
+                                                 irregularity, seed, brain_mask, schema)
     labels = apply_tumor(image.geometry, parameters, brain_mask.array)
     if not labels.any():
         raise InputError("the tumour is empty after clipping to the brain mask; move the centre into the brain "
