@@ -1,13 +1,17 @@
-"""Reading and writing images through SimpleITK: NIfTI, NRRD and DICOM series folders.
+"""Reading and writing images through SimpleITK: NIfTI, NRRD, MetaImage and DICOM series folders.
 
-Everything loaded is validated (finite voxels, sane spacing, complete compressed streams, memory
-available before the voxels are allocated); everything written goes to a temporary name in the
+Everything loaded is read as it is or refused: the raw NIfTI/NRRD header (and the stored voxels of float
+NIfTI files) is checked before ITK can repair it (``headers``), then what ITK reports (finite, positive
+spacing; finite origin and direction; finite voxels; complete compressed streams; memory available before
+the voxels are allocated). ITK's own console output is kept off the terminal (``itk_console``); when a read
+fails, what ITK said becomes the one-line message. Everything written goes to a temporary name in the
 destination folder and is renamed only when complete, so a failed write never leaves a partial file.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import tempfile
 import zlib
@@ -18,7 +22,9 @@ import numpy as np
 import SimpleITK as sitk
 
 from synthtrust.errors import InputError
+from synthtrust.imaging.headers import GEOMETRY_FIX, SPACING_FIX, check_raw_header, nifti_version
 from synthtrust.imaging.image import Geometry, Image
+from synthtrust.imaging.itk_console import last_line, quiet_native_stderr
 
 # The EMIDEC files trigger a harmless "unexpected scales in sform" warning on every read.
 sitk.ProcessObject.SetGlobalWarningDisplay(False)
@@ -65,15 +71,54 @@ def _check_gzip_complete(path: Path) -> None:
         ) from None
 
 
-def _read_information(path: Path) -> sitk.ImageFileReader:
+def _itk_reason(error: RuntimeError, printed: str) -> str:
+    """One line saying why ITK failed: its exception's last line, else the last line it printed."""
+    return last_line(str(error)) or last_line(printed) or "unknown reason"
+
+
+def check_reported_geometry(source: str, spacing, origin, direction) -> None:
+    """Refuse the geometry ITK reports when it is unusable (for formats whose header we do not parse)."""
+    if not all(math.isfinite(s) and s > 0 for s in spacing):
+        raise InputError(f"image {source} has voxel spacing {tuple(spacing)} mm; every spacing must be finite "
+                         f"and > 0: {SPACING_FIX}")
+    if not all(math.isfinite(o) for o in origin):
+        raise InputError(f"image {source} has a non-finite origin {tuple(origin)}; {GEOMETRY_FIX}")
+    if not all(math.isfinite(d) for d in direction):
+        raise InputError(f"image {source} has a non-finite direction {tuple(direction)}; {GEOMETRY_FIX}")
+
+
+@contextmanager
+def _itk_readable(path: Path):
+    """The path to hand ITK. ITK's NIfTI library, asked for ``x.nii.gz``, takes the voxels from a sibling
+    ``x.nii`` when one exists (measured: int16 header, float32 voxels read as int16); reading through a link
+    in a private folder makes it read exactly the file named."""
+    name = path.name.lower()
+    if not (name.endswith(".nii.gz") and path.with_name(path.name[: -len(".gz")]).exists()):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="synthtrust-read-") as folder:
+        link = Path(folder) / path.name
+        link.symlink_to(path.resolve())
+        yield link
+
+
+def _read_information(path: Path, itk_path: Path) -> sitk.ImageFileReader:
     reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown reason"
-        raise InputError(f"cannot read image file {path}: {first}; check that it is a NIfTI, NRRD or DICOM "
-                         "file and not corrupt") from None
+    reader.SetFileName(str(itk_path))
+    with quiet_native_stderr() as printed:
+        try:
+            reader.ReadImageInformation()
+        except RuntimeError as error:
+            failure = error
+        else:
+            failure = None
+    if failure is not None:
+        if nifti_version(path) == 2:
+            raise InputError(f"cannot read image file {path}: it is NIfTI-2, which this SimpleITK cannot read; "
+                             "convert it to NIfTI-1 or NRRD (e.g. save it from 3D Slicer or nibabel)") from None
+        raise InputError(f"cannot read image file {path}: {_itk_reason(failure, printed.text)}; check that it "
+                         "is a NIfTI, NRRD, MetaImage or DICOM file and not corrupt") from None
+    check_reported_geometry(str(path), reader.GetSpacing(), reader.GetOrigin(), reader.GetDirection())
     return reader
 
 
@@ -111,32 +156,45 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image:
         raise InputError(f"image file {path} is empty (0 bytes); re-export it")
     if path.suffix == ".gz":
         _check_gzip_complete(path)
-    reader = _read_information(path)
-    voxels = int(np.prod(reader.GetSize()))
-    nbytes = voxels * _PIXEL_BYTES.get(reader.GetPixelID(), 8) * reader.GetNumberOfComponents()
-    require_memory(nbytes * LOAD_MEMORY_FACTOR, f"loading {path.name} ({'x'.join(map(str, reader.GetSize()))})")
-    try:
-        itk_image = reader.Execute()
-    except RuntimeError as error:
-        raise InputError(f"cannot read voxels of {path}: {str(error).strip().splitlines()[-1]}; the file is "
+    check_raw_header(path)
+    with _itk_readable(path) as itk_path:
+        reader = _read_information(path, itk_path)
+        voxels = int(np.prod(reader.GetSize()))
+        nbytes = voxels * _PIXEL_BYTES.get(reader.GetPixelID(), 8) * reader.GetNumberOfComponents()
+        require_memory(nbytes * LOAD_MEMORY_FACTOR,
+                       f"loading {path.name} ({'x'.join(map(str, reader.GetSize()))})")
+        with quiet_native_stderr() as printed:
+            try:
+                itk_image, failure = reader.Execute(), None
+            except RuntimeError as error:
+                itk_image, failure = None, error
+    if failure is not None:
+        raise InputError(f"cannot read voxels of {path}: {_itk_reason(failure, printed.text)}; the file is "
                          "probably truncated or corrupt") from None
     return _to_image(itk_image, label, str(path))
 
 
 def _load_dicom_series(folder: Path, name: str) -> Image:
-    series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    with quiet_native_stderr():  # GDCM prints a line for every file in the folder that is not DICOM
+        series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
     if not series:
         raise InputError(f"folder {folder} holds no DICOM series; pass a NIfTI/NRRD file or a DICOM folder")
     if len(series) > 1:
         raise InputError(f"folder {folder} holds {len(series)} DICOM series {list(series)}; put one series per "
                          "folder")
-    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0])
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(files)
-    try:
-        itk_image = reader.Execute()
-    except RuntimeError as error:
-        raise InputError(f"cannot read DICOM series in {folder}: {str(error).strip().splitlines()[-1]}") from None
+    with quiet_native_stderr() as printed:
+        files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0])
+        reader = sitk.ImageSeriesReader()
+        reader.SetFileNames(files)
+        try:
+            itk_image, failure = reader.Execute(), None
+        except RuntimeError as error:
+            itk_image, failure = None, error
+    if failure is not None:
+        raise InputError(f"cannot read DICOM series in {folder}: {_itk_reason(failure, printed.text)}; check "
+                         "that every file of the series is present and readable") from None
+    check_reported_geometry(f"DICOM series {folder}", itk_image.GetSpacing(), itk_image.GetOrigin(),
+                            itk_image.GetDirection())
     return _to_image(itk_image, name, str(folder))
 
 
