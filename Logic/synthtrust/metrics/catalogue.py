@@ -1,5 +1,6 @@
-"""What each metric is: name, title, unit, description and direction, as Slicer's SegmentStatistics
-plugins describe their measurements (for table headers, tooltips and the report)."""
+"""What each measured value is: name, title, unit, description and direction, as Slicer's SegmentStatistics
+plugins describe their measurements. Every table header, tooltip and report column is made from these
+entries (:mod:`synthtrust.results.table`): no other code spells a column title."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ class MetricInfo:
     unit: str
     description: str
     higher_is_better: bool | None
+
+    @property
+    def header(self) -> str:
+        """The column header: the title with its unit ("HD95 (mm)"); counts and ratios show none."""
+        return f"{self.title} ({self.unit})" if self.unit and self.unit != "count" else self.title
 
 
 METRIC_CATALOGUE = (
@@ -37,3 +43,43 @@ METRIC_CATALOGUE = (
 )
 
 METRICS_BY_NAME = {metric.name: metric for metric in METRIC_CATALOGUE}
+
+# Per-edit audits and timings (synthtrust.trust.audits), as the results tables show them.
+AUDIT_CATALOGUE = (
+    MetricInfo("fidelity_passed", "Fidelity", "",
+               "conditioning fidelity audit: Dice(intended lesion, predicted lesion) >= threshold", True),
+    MetricInfo("fidelity_dice", "Fidelity Dice", "", "Dice between the intended lesion and the segmenter's lesion",
+               True),
+    MetricInfo("hallucinated_ml", "Hallucinated", "mL",
+               "predicted lesion volume more than the margin (2 mm) away from the intended lesion", False),
+    MetricInfo("off_target_voxels", "Off-target voxels", "count",
+               "voxels outside the edit region whose value differs from the input (should be 0)", False),
+    MetricInfo("lesion_ml", "Lesion volume", "mL", "volume of the placed (intended) lesion", None),
+    MetricInfo("synthesis_seconds", "Synthesis time", "s", "seconds to synthesize the variant", False),
+    MetricInfo("segmentation_seconds", "Segmentation time", "s", "seconds to segment the variant", False),
+    MetricInfo("evaluation_seconds", "Evaluation time", "s", "seconds to evaluate and audit the variant", False),
+    MetricInfo("total_seconds", "Total time", "s", "seconds for the whole edit: place, synthesize, segment, "
+               "evaluate", False),
+)
+
+# What identifies a row (which case, edit, segmenter, region): not measurements, but named here too
+# (lower-case titles, as the tables have always shown them).
+FIELD_CATALOGUE = (
+    MetricInfo("case", "case", "", "synthetic variant (v1, v2, ...) or the real input image (scored against the "
+               "reference)", None),
+    MetricInfo("seed", "seed", "", "the variant's random seed", None),
+    MetricInfo("segmenter", "segmenter", "", "the segmentation model (manifest id or file)", None),
+    MetricInfo("region", "region", "", "the evaluated region of the label schema (e.g. BraTS WT, EMIDEC scar)",
+               None),
+    MetricInfo("variant", "variant", "", "the synthetic variant's number", None),
+    MetricInfo("segment", "AHA segment", "", "AHA 17-segment model: 1-6 basal, 7-12 mid, 13-16 apical, 17 apex",
+               None),
+    MetricInfo("transmurality", "transmurality", "", "share of the wall thickness the scar spans", None),
+    MetricInfo("extent", "extent", "", "share of each segment's circumference the scar covers", None),
+    MetricInfo("position", "position", "", "index of the tumour centre in the sweep's list", None),
+    MetricInfo("center_lps", "centre", "mm", "tumour centre, LPS", None),
+    MetricInfo("size_mm", "size", "mm", "tumour diameter", None),
+    MetricInfo("status", "status", "", "ok, or why the edit gave no result (not placed, not synthesized)", None),
+)
+
+ENTRIES_BY_NAME = {entry.name: entry for entry in (*METRIC_CATALOGUE, *AUDIT_CATALOGUE, *FIELD_CATALOGUE)}

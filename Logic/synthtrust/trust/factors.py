@@ -77,6 +77,16 @@ class TrustReport:
         return {"source": SOURCE, "n_bootstrap": self.n_bootstrap, "confidence": self.confidence,
                 "formulas": FORMULAS, "values": [asdict(v) for v in self.values], "undefined": self.undefined}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> TrustReport:
+        """The report of :meth:`to_dict` (as read back from JSON: undefined values may be null)."""
+        def number(value) -> float:
+            return float("nan") if value is None else float(value)
+
+        values = [TrustValue(v["factor"], v["region"], v["test_set"], number(v["value"]), number(v["ci_low"]),
+                             number(v["ci_high"]), v["formula"], v.get("note", "")) for v in data.get("values", [])]
+        return cls(int(data["n_bootstrap"]), float(data["confidence"]), values, list(data.get("undefined", [])))
+
     def rows(self) -> list[dict]:
         return [v.row() for v in self.values]
 
@@ -140,3 +150,11 @@ def compute_trust(real: DiceTable | None, synthetic: DiceTable, n_bootstrap: int
             lambda r, s, k=k: float(np.nanmean(r[:, k]) - np.nanmean(s[:, k])), pair)
     add("T4", "all", "real vs synthetic", lambda r, s: float(np.nanmean(r) - np.nanmean(s)), pair)
     return report
+
+
+def trust_over_variants(variants: Mapping[str, Mapping[str, float]], real: Mapping[str, float] | None = None,
+                        n_bootstrap: int = 1000, seed: int = 0) -> TrustReport:
+    """T1-T5 over the synthetic variants of one edit (``case -> region -> Dice``); with the real image's
+    Dice per region (its segmentation scored against the reference), T3/T4 compare real with synthetic."""
+    real_table = DiceTable.from_scores({"real image": dict(real)}) if real is not None else None
+    return compute_trust(real_table, DiceTable.from_scores(variants), n_bootstrap=n_bootstrap, seed=seed)
