@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -74,25 +75,36 @@ def make_record(command: str, inputs: dict[str, str | os.PathLike] | None = None
 
 
 def to_jsonable(value):
-    """Convert numpy scalars/arrays and paths so json.dump accepts them."""
+    """Convert numpy scalars/arrays and paths so json.dump accepts them, and write every undefined
+    number (NaN, +-inf) as ``None``: bare ``NaN`` is not JSON and strict parsers reject the whole file.
+    Whoever writes such a value says in the same record which policy made it undefined."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
+def json_text(data, indent: int | None = 2) -> str:
+    """Strict JSON text of ``data`` (see :func:`to_jsonable`); ``allow_nan=False`` so a non-finite number
+    that slipped past the conversion raises instead of producing a file other programs cannot read."""
+    return json.dumps(to_jsonable(data), indent=indent, allow_nan=False)
+
+
 def write_json(data: dict, path: str | os.PathLike) -> Path:
-    """Write JSON atomically (temporary name, then rename)."""
+    """Write strict JSON atomically (temporary name, then rename); undefined numbers become ``null``."""
     path = Path(path)
+    text = json_text(data)  # before the temporary file exists, so a failure leaves nothing behind
     with atomic_path(path) as temporary:
         with open(temporary, "w") as handle:
-            json.dump(to_jsonable(data), handle, indent=2, allow_nan=True)
-            handle.write("\n")
+            handle.write(text + "\n")
     return path
+

@@ -60,6 +60,10 @@ class Evaluation:
             "schema": self.schema,
             "surface_dice_tolerance_mm": self.tolerance_mm,
             "empty_policy": self.policy.to_dict(),
+            # JSON has no NaN: written files hold null, and say here which rule made a value undefined.
+            "undefined_values": "null (NaN in memory) marks a value that is undefined for that region: "
+                                "relative_volume_difference when the reference mask is empty, and whatever the "
+                                f"empty_policy '{self.policy.name}' leaves undefined",
             "lesion_connectivity": "26-connected components",
             "units": {name: info.unit for name, info in METRICS_BY_NAME.items()},
             "regions": {name: metrics.to_dict() for name, metrics in self.regions.items()},

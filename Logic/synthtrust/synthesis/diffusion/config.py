@@ -87,7 +87,7 @@ class GeneratorConfig:
 
         path = Path(path)
         with atomic_path(path) as temporary:
-            Path(temporary).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+            Path(temporary).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         return path
 
     @classmethod
