@@ -11,6 +11,7 @@ from pathlib import Path
 from synthtrust.cli.common import add_training_options, name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
+from synthtrust.provenance import json_text
 
 
 def add_parser(subparsers) -> None:
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     entry_path = args.out / f"{config.id}.manifest-entry.json"
     if args.update_manifest:
         update_manifest(args.out / "manifest.json", json.loads(entry_path.read_text()))
-    print(json.dumps({"model": config.id, "iterations": len(log.losses), "final_loss": log.losses[-1],
-                      "minutes": round(log.seconds / 60, 2), "resumed_from": log.resumed_from,
-                      "files": sorted(p.name for p in args.out.glob(f"{config.id}*"))}, indent=2))
+    print(json_text({"model": config.id, "iterations": len(log.losses), "final_loss": log.losses[-1],
+                     "minutes": round(log.seconds / 60, 2), "resumed_from": log.resumed_from,
+                     "files": sorted(p.name for p in args.out.glob(f"{config.id}*"))}))
     return 0

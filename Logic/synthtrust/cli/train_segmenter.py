@@ -11,6 +11,7 @@ from pathlib import Path
 from synthtrust.cli.common import add_training_options, name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
+from synthtrust.provenance import json_text
 
 ARCHITECTURE_CHOICES = ("unet", "segresnet", "swinunetr")
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         entry = json.loads(Path(report.files["manifest_entry"]).read_text())
         manifest = update_manifest(Path(args.out) / "manifest.json", entry)
         report.files["manifest"] = str(manifest)
-    print(json.dumps({"model": report.model_id, "validation_dice": report.validation_dice,
-                      "cpu_inference_seconds": report.cpu_inference_seconds, "seconds": report.seconds,
-                      "files": report.files}, indent=2))
+    print(json_text({"model": report.model_id, "validation_dice": report.validation_dice,
+                     "cpu_inference_seconds": report.cpu_inference_seconds, "seconds": report.seconds,
+                     "files": report.files}))
     return 0

@@ -91,7 +91,7 @@ class JobSpec:
 
     def write(self, folder: Path) -> Path:
         path = Path(folder) / JOB_FILE
-        path.write_text(json.dumps(asdict(self), indent=2))
+        path.write_text(json.dumps(asdict(self), indent=2, allow_nan=False))
         return path
 
 

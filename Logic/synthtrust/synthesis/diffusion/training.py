@@ -8,7 +8,6 @@ noise, weighted x4 inside the region to generate (that is where the engines use 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import torch
 
 import synthtrust
 from synthtrust.errors import CancelledError, InputError
+from synthtrust.provenance import json_text
 from synthtrust.segmentation.checkpoints import save_weights
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
 from synthtrust.synthesis.diffusion.data import prepare_case, sample_patch
@@ -197,5 +197,5 @@ def write_generator_files(network, training: GeneratorTraining, log: TrainingLog
     with atomic_path(out / f"{config.id}.md") as temporary:
         temporary.write_text(card_text(training, log, entry))
     with atomic_path(out / f"{config.id}.manifest-entry.json") as temporary:
-        temporary.write_text(json.dumps(entry, indent=2) + "\n")
+        temporary.write_text(json_text(entry) + "\n")  # a diverged loss is written as null
     return entry
