@@ -61,8 +61,9 @@ def _protected(inputs: Iterable[PathLike | None]) -> list[tuple[Path, Path, str]
             continue
         source = Path(given)
         protected.append((source, source, "the input"))
-        if not source.is_dir():
-            protected.append((_provenance_of(source), source, "the provenance record of the input"))
+        record = _provenance_of(source) if not source.is_dir() else None
+        if record is not None and record.is_file():  # only an existing record can be destroyed
+            protected.append((record, source, "the provenance record of the input"))
     return protected
 
 
