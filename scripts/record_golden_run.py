@@ -8,7 +8,8 @@ Runs, all on CPU with the template engine and the shipped default segmenters:
 - ``heart_sweep``: worker job ``sweep`` over AHA 7, 8 x transmurality 0.6;
 - ``demo_heart``: the demo's heart case through ``run_loop`` (2 variants).
 Kept: per-variant per-region metrics, audits, trust values, sweep rows and Dice per segment; timings and
-provenance (dates, versions) are left out.
+provenance (dates, versions) are left out. The committed file was written at commit 8c7f5b3, before the typed
+records (sweep row keys were spelt "hallucinated ml" etc. then; the test maps them to today's keys).
 
     .venv/bin/python scripts/record_golden_run.py            # write Testing/data/golden_run.json
     .venv/bin/python scripts/record_golden_run.py --print    # print the numbers, write nothing
@@ -31,14 +32,14 @@ sys.path.insert(0, str(REPOSITORY / "Logic"))
 GOLDEN = REPOSITORY / "Testing" / "data" / "golden_run.json"
 N_BOOTSTRAP = 200
 # Keys whose values change from run to run (timings, dates, versions, file names), not results.
-VOLATILE = ("seconds", "provenance", "synthesis", "segmentation", "file", "channels", "seconds total")
+VOLATILE = ("seconds", "provenance", "synthesis", "segmentation", "file", "channels")
 
 
 def _plain(value):
     """Numbers, flags and texts of a results structure; volatile keys dropped, NaN as None."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()
-                if not any(str(k) == key or str(k).startswith("seconds") for key in VOLATILE)}
+                if str(k) not in VOLATILE and not str(k).startswith("seconds") and not str(k).endswith("_seconds")}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (float, np.floating)):

@@ -8,41 +8,27 @@ from synthtrust.loop import LoopResult
 from synthtrust.provenance import make_record, to_jsonable, write_json
 from synthtrust.report.figures import save_slice_views
 from synthtrust.report.html import table, write_report
+from synthtrust.results.table import DEMO_AUDITS, DEMO_METRICS, FIDELITY_DICE, SEED, column, descriptions
+from synthtrust.results.table import audit_rows as table_audit_rows
+from synthtrust.results.table import metric_rows as table_metric_rows
 
-# Short table headers for the metrics (the catalogue's full titles and definitions become tooltips).
-METRIC_COLUMNS = {"dice": "Dice", "hd95": "HD95 mm", "mean_surface_distance": "MSD mm", "surface_dice": "NSD",
-                  "reference_volume_ml": "ref mL", "predicted_volume_ml": "pred mL",
-                  "volume_difference_ml": "diff mL", "detected_tp": "TP", "detected_fn": "FN", "detected_fp": "FP"}
+CASE = column("case")
+
+# The metric columns of the report (name -> header), from the one table definition.
+METRIC_COLUMNS = {c.key: c.header for c in DEMO_METRICS}
 
 
 def metric_rows(result: LoopResult) -> list[dict]:
     """One row per variant and region, columns in a stable order."""
-    rows = []
-    for variant in result.variants:
-        for region, values in variant.metrics["regions"].items():
-            row = {"case": result.task, "variant seed": variant.seed, "region": region}
-            row.update({header: values[name] for name, header in METRIC_COLUMNS.items() if name in values})
-            rows.append(row)
-    return rows
+    return table_metric_rows(result.task, result.variant_records())
 
 
 def audit_rows(result: LoopResult) -> list[dict]:
-    rows = []
-    for variant in result.variants:
-        audits = variant.audits
-        rows.append({
-            "case": result.task, "variant seed": variant.seed,
-            "fidelity Dice": audits["conditioning_fidelity"]["dice"],
-            "fidelity": bool(audits["conditioning_fidelity"]["passed"]),
-            "hallucinated mL": audits["hallucination"]["volume_ml"],
-            "off-target voxels": int(audits["off_target_change"]["voxels_changed"]),
-            "synthesis s": variant.seconds["synthesis"], "segmentation s": variant.seconds["segmentation"],
-        })
-    return rows
+    return table_audit_rows(result.task, result.variant_records())
 
 
 def trust_rows(result: LoopResult) -> list[dict]:
-    return [{"case": result.task, **row} for row in result.trust_rows]
+    return [{CASE.header: result.task, **row} for row in result.trust_rows]
 
 
 def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
@@ -59,13 +45,13 @@ def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
         cases[slug] = {**result.summary(), "files": save_case_volumes(result, out / slug),
                        "figure": str(png.relative_to(out))}
         metrics = metric_rows(result)
-        policy = first.metrics.get("empty_policy", {})
+        policy = first.metrics.policy
         sections.append((result.task.capitalize(), "".join([
             f'<img src="{png.relative_to(out)}" alt="{result.task} slice views">',
             "<h3>Metrics per region (intended lesion vs prediction)</h3>",
             table(metrics, titles=_metric_titles()),
             f'<p class="note">Empty-mask policy: {_policy_text(policy)}</p>',
-            "<h3>Audits per variant</h3>", table(audit_rows(result)),
+            "<h3>Audits per variant</h3>", table(audit_rows(result), titles=descriptions(DEMO_AUDITS)),
             "<h3>Trust over the variants</h3>",
             table(trust_rows(result), titles={"formula": "the definition used for this value"}),
         ])))
@@ -82,12 +68,8 @@ def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
 
 
 def _metric_titles() -> dict[str, str]:
-    try:
-        from synthtrust.metrics import METRIC_CATALOGUE
-    except ImportError:
-        return {}
-    return {METRIC_COLUMNS[m.name]: f"{m.title} ({m.unit}): {m.description}" if m.unit else
-            f"{m.title}: {m.description}" for m in METRIC_CATALOGUE if m.name in METRIC_COLUMNS}
+    return {c.header: f"{c.title} ({c.unit}): {c.description}" if c.unit else f"{c.title}: {c.description}"
+            for c in DEMO_METRICS}
 
 
 def _policy_text(policy: dict) -> str:
@@ -129,6 +111,6 @@ def write_scene(path: Path, results: list[LoopResult]) -> Path:
         audits = scene.add_table(session, audit_rows(result), f"{result.task}: audits", parent_folder=folder)
         scene.add_table(session, trust_rows(result), f"{result.task}: trust",
                         column_descriptions={"formula": "definition of the value"}, parent_folder=folder)
-        scene.add_plot(session, audits, "variant seed", ["fidelity Dice"], f"{result.task}: Dice per variant",
+        scene.add_plot(session, audits, SEED.header, [FIDELITY_DICE.header], f"{result.task}: Dice per variant",
                        parent_folder=folder)
     return scene.save_bundle(session, path)

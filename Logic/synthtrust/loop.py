@@ -16,6 +16,15 @@ import numpy as np
 from synthtrust.editing.edit import Edit
 from synthtrust.imaging.image import Image
 from synthtrust.labels.schema import LabelSchema
+from synthtrust.metrics import evaluate_labels
+from synthtrust.results.records import Audits, EvaluationRecord, Prediction, Variant
+from synthtrust.trust.audits import (
+    conditioning_fidelity,
+    hallucination,
+    off_target_change,
+    without_existing_lesions,
+)
+from synthtrust.trust.factors import TrustReport, trust_over_variants
 
 
 @dataclass
@@ -26,11 +35,19 @@ class VariantResult:
     channels: list[Image]
     prediction: Image
     probabilities: np.ndarray | None
-    metrics: dict
-    audits: dict
+    metrics: EvaluationRecord
+    audits: Audits
     synthesis_provenance: dict
     segmentation_provenance: dict
     seconds: dict
+
+    def record(self, index: int, segmenter: int = 0, channel_files=(), prediction_file: str = "") -> Variant:
+        """The variant's record with this loop's prediction as segmenter ``segmenter``'s."""
+        return Variant(index, self.seed, list(channel_files), self.synthesis_provenance,
+                       [self.prediction_record(segmenter, prediction_file)])
+
+    def prediction_record(self, segmenter: int = 0, file: str = "") -> Prediction:
+        return Prediction(segmenter, file, self.metrics, self.audits, self.segmentation_provenance, dict(self.seconds))
 
 
 @dataclass
@@ -41,8 +58,14 @@ class LoopResult:
     inputs: list[Image]
     modalities: list[str]
     variants: list[VariantResult] = field(default_factory=list)
-    trust: dict = field(default_factory=dict)
-    trust_rows: list[dict] = field(default_factory=list)
+    trust: TrustReport | None = None
+
+    @property
+    def trust_rows(self) -> list[dict]:
+        return self.trust.rows() if self.trust is not None else []
+
+    def variant_records(self, segmenter: int = 0) -> list[Variant]:
+        return [v.record(k, segmenter) for k, v in enumerate(self.variants)]
 
     def summary(self) -> dict:
         """JSON-ready summary (no voxels) for metrics.json and the report."""
@@ -52,11 +75,11 @@ class LoopResult:
             "modalities": self.modalities,
             "edit": self.edit.provenance(),
             "variants": [
-                {"seed": v.seed, "metrics": v.metrics, "audits": v.audits, "seconds": v.seconds,
+                {"seed": v.seed, "metrics": v.metrics.to_json(), "audits": v.audits.to_json(), "seconds": v.seconds,
                  "synthesis": v.synthesis_provenance, "segmentation": v.segmentation_provenance}
                 for v in self.variants
             ],
-            "trust": self.trust,
+            "trust": self.trust.to_dict() if self.trust is not None else {},
         }
 
 
@@ -70,15 +93,6 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
     ``existing_lesion`` marks lesions already in the image (a real tumour or scar): what the segmenter
     finds there is left out of the edit's metrics and audits (see ``without_existing_lesions``).
     """
-    from synthtrust.metrics import evaluate_labels
-    from synthtrust.trust import DiceTable, compute_trust
-    from synthtrust.trust.audits import (
-        conditioning_fidelity,
-        hallucination,
-        off_target_change,
-        without_existing_lesions,
-    )
-
     result = LoopResult(task, schema, edit, channels, modalities)
     intended = schema.lesion_mask(edit.labels.array)
     original = np.stack([c.array for c in channels])
@@ -99,24 +113,18 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
                                      tolerance_mm=tolerance_mm)
         predicted = schema.lesion_mask(found)
         synthetic = np.stack([c.array for c in synthesis.channels])
-        audits = {
-            "conditioning_fidelity": conditioning_fidelity(intended, predicted, threshold=fidelity_threshold),
-            "hallucination": hallucination(intended, predicted, channels[0].spacing_zyx,
-                                           margin_mm=hallucination_margin_mm),
-            "off_target_change": off_target_change(original, synthetic, synthesis.edit_region),
-        }
+        audits = Audits(
+            conditioning_fidelity(intended, predicted, threshold=fidelity_threshold),
+            hallucination(intended, predicted, channels[0].spacing_zyx, margin_mm=hallucination_margin_mm),
+            off_target_change(original, synthetic, synthesis.edit_region),
+        )
         finished = time.perf_counter()
         result.variants.append(VariantResult(
             variant_seed, synthesis.channels, segmentation.labels, segmentation.probabilities,
-            evaluation.to_dict(), audits, synthesis.provenance, segmentation.provenance,
+            EvaluationRecord.from_evaluation(evaluation), audits, synthesis.provenance, segmentation.provenance,
             {"synthesis": round(synthesized_at - started, 3), "segmentation": round(segmented_at - synthesized_at, 3),
              "evaluation": round(finished - segmented_at, 3)},
         ))
-    table = DiceTable.from_scores({
-        f"variant seed {v.seed}": {region: values["dice"] for region, values in v.metrics["regions"].items()}
-        for v in result.variants
-    })
-    report = compute_trust(None, table, n_bootstrap=n_bootstrap, seed=seed)
-    result.trust = report.to_dict()
-    result.trust_rows = report.rows()
+    result.trust = trust_over_variants({f"variant seed {v.seed}": v.metrics.dice() for v in result.variants},
+                                       n_bootstrap=n_bootstrap, seed=seed)
     return result

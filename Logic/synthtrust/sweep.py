@@ -1,6 +1,7 @@
 """What-if sweeps: one edit -> synthesize -> segment -> evaluate loop per point of a grid of edits
 (scar in each AHA segment x transmurality levels; tumour at positions x sizes), returned as a tidy table:
-one row per edit and variant, with the edit's parameters, metrics per region, audits and timings.
+one row per edit and variant (:class:`synthtrust.results.SweepRow`), with the edit's parameters, metrics
+per region, audits and timings; :func:`dice_per_segment` aggregates a scar sweep per AHA segment.
 
 An edit that cannot be placed (e.g. an AHA segment outside a short stack) gives a row with its reason
 in ``status`` instead of stopping the sweep.
@@ -14,10 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from synthtrust.editing.edit import Edit
 from synthtrust.errors import CancelledError, InputError
 from synthtrust.imaging.image import Image
+from synthtrust.imaging.io import atomic_path
 from synthtrust.labels.schema import LabelSchema
+from synthtrust.loop import run_loop
+from synthtrust.results.records import SWEEP_REGION_METRICS, SegmentDice, SweepRow
+from synthtrust.results.table import sweep_csv_columns
 
 
 @dataclass
@@ -50,28 +57,20 @@ def tumour_points(image: Image, centers_lps, sizes_mm, brain_mask: Image | None 
     return points
 
 
-def _flatten(variant, schema: LabelSchema) -> dict:
-    row = {}
-    for region, values in variant.metrics["regions"].items():
-        for name in ("dice", "hd95", "surface_dice", "reference_volume_ml", "predicted_volume_ml"):
-            if name in values:
-                row[f"{region} {name}"] = values[name]
-    fidelity = variant.audits["conditioning_fidelity"]
-    row.update({"fidelity dice": fidelity["dice"], "fidelity passed": fidelity["passed"],
-                "hallucinated ml": variant.audits["hallucination"]["volume_ml"],
-                "off-target voxels": variant.audits["off_target_change"]["voxels_changed"]})
-    row.update({f"seconds {k}": v for k, v in variant.seconds.items()})
-    return row
+def _row(parameters: dict, variant, edit: Edit, schema: LabelSchema, k: int, seconds_total: float) -> SweepRow:
+    regions = {region: {name: getattr(metrics, name) for name in SWEEP_REGION_METRICS}
+               for region, metrics in variant.metrics.regions.items()}
+    lesion_ml = float(schema.lesion_mask(edit.labels.array).sum() * edit.labels.geometry.voxel_volume_ml)
+    return SweepRow(dict(parameters), "ok", "", k, variant.seed, lesion_ml, regions, variant.audits,
+                    {**variant.seconds, "total": seconds_total})
 
 
 def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modalities: list[str],
               schema: LabelSchema, synthesizer, segmenter, variants: int = 1, seed: int = 0,
               progress: Callable[[int, int, str], None] | None = None,
-              should_cancel: Callable[[], bool] | None = None, existing_lesion=None) -> list[dict]:
+              should_cancel: Callable[[], bool] | None = None, existing_lesion=None) -> list[SweepRow]:
     """Rows of the tidy table (see the module docstring); inputs are never modified. ``existing_lesion``:
     lesions already in the image, left out of every edit's metrics and audits (``run_loop``)."""
-    from synthtrust.loop import run_loop
-
     rows = []
     for index, point in enumerate(points):
         if should_cancel is not None and should_cancel():
@@ -82,32 +81,38 @@ def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modali
         try:
             edit = point.make()
         except InputError as error:
-            rows.append({**point.parameters, "variant": None, "status": f"not placed: {error}"})
+            rows.append(SweepRow(dict(point.parameters), f"not placed: {error}"))
             continue
         try:
             result = run_loop(task, channels, modalities, edit, schema, segmenter, synthesizer, n_variants=variants,
                               seed=seed, n_bootstrap=200, existing_lesion=existing_lesion)
         except InputError as error:  # e.g. the region exceeds the generator's limit: one row, not the sweep
-            rows.append({**point.parameters, "variant": None, "status": f"not synthesized: {error}"})
+            rows.append(SweepRow(dict(point.parameters), f"not synthesized: {error}"))
             continue
         for k, variant in enumerate(result.variants):
-            rows.append({**point.parameters, "variant": k, "seed": variant.seed, "status": "ok",
-                         "lesion ml": float(schema.lesion_mask(edit.labels.array).sum() *
-                                            edit.labels.geometry.voxel_volume_ml),
-                         **_flatten(variant, schema), "seconds total": round(time.perf_counter() - started, 3)})
+            rows.append(_row(point.parameters, variant, edit, schema, k, round(time.perf_counter() - started, 3)))
     return rows
 
 
-def write_table(rows: list[dict], path: str | Path) -> Path:
-    """Write rows as CSV (columns: the union of all rows' keys, in first-seen order), atomically."""
-    from synthtrust.imaging.io import atomic_path
-
-    path = Path(path)
-    columns: list[str] = []
+def dice_per_segment(rows: list[SweepRow], region: str) -> list[SegmentDice]:
+    """Mean Dice of ``region`` per (segmenter, AHA segment) over the placed edits (variants and
+    transmurality levels); segments whose scar could not be placed are left out (their rows say why)."""
+    scores: dict[tuple[str, int], list[float]] = {}
     for row in rows:
-        columns += [k for k in row if k not in columns]
+        value = row.dice(region) if row.ok else float("nan")
+        if np.isfinite(value):
+            scores.setdefault((row.segmenter, int(row.parameters["segment"])), []).append(value)
+    return [SegmentDice(segmenter, segment, float(np.mean(values)), len(values))
+            for (segmenter, segment), values in sorted(scores.items())]
+
+
+def write_table(rows: list[SweepRow], path: str | Path) -> Path:
+    """Write rows as CSV (columns: the table definition's keys, the union of all rows' in first-seen order),
+    atomically."""
+    flat = [row.to_json() for row in rows]
+    path = Path(path)
     with atomic_path(path) as temporary, open(temporary, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer = csv.DictWriter(handle, fieldnames=sweep_csv_columns(flat))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(flat)
     return path

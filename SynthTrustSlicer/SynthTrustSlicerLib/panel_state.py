@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from synthtrust.results.records import RunRecord
+
 try:  # PySide6 only: Qt properties as attributes, as in PythonQt (which has no __feature__ module)
     from __feature__ import true_property  # noqa: F401
 except ImportError:
@@ -132,31 +134,33 @@ class ResultSummary:
             self.off_target_voxels = max(self.off_target_voxels or 0, int(voxels_changed))
 
 
-def summarize_results(results: dict | None) -> ResultSummary:
-    """Read the worker's ``results.json``: audits per prediction (``variants[i].predictions[j].audits``, as
-    ``synthtrust.trust.audits`` writes them), or for a sweep the audits of each edit's row."""
+def summarize_results(results: RunRecord | dict | None) -> ResultSummary:
+    """Read the run's record (``results.json``): the audits of each prediction of each variant, or for a
+    sweep the audits of each edit's row."""
     summary = ResultSummary()
-    results = results or {}
-    variants = results.get("variants") or []
-    summary.variants = len(variants)
-    for variant in variants:
-        for prediction in variant.get("predictions") or []:
-            audits = prediction.get("audits") or {}
-            summary.note((audits.get("conditioning_fidelity") or {}).get("passed"),
-                         (audits.get("hallucination") or {}).get("volume_ml"),
-                         (audits.get("off_target_change") or {}).get("voxels_changed"))
-    for row in (results.get("sweep") or {}).get("rows") or []:
-        if row.get("status") != "ok":
+    run = RunRecord.coerce(results)
+    if run is None:
+        return summary
+    summary.variants = len(run.variants)
+    for variant in run.variants:
+        for prediction in variant.predictions:
+            if prediction.audits is not None:
+                summary.note(prediction.audits.fidelity_passed, prediction.audits.hallucinated_ml,
+                             prediction.audits.off_target_voxels)
+    for row in run.sweep.rows if run.sweep else []:
+        if not row.ok:
             summary.not_placed += 1
             continue
         summary.edits += 1
-        summary.note(row.get("fidelity passed"), row.get("hallucinated ml"), row.get("off-target voxels"))
+        if row.audits is not None:
+            summary.note(row.audits.fidelity_passed, row.audits.hallucinated_ml, row.audits.off_target_voxels)
     return summary
 
 
-def summary_text(summary: ResultSummary, results: dict | None) -> str:
-    if (results or {}).get("kind") == "sweep":
-        segments = ((results.get("sweep") or {}).get("parameters") or {}).get("segments") or []
+def summary_text(summary: ResultSummary, results: RunRecord | dict | None) -> str:
+    run = RunRecord.coerce(results)
+    if run is not None and run.kind == "sweep":
+        segments = (run.sweep.parameters if run.sweep else {}).get("segments") or []
         text = (f"Sweep: {summary.edits} edit(s) over AHA segments {', '.join(str(s) for s in segments)} in a new "
                 "run folder; the bullseye shows each segment's own Dice (grey: not swept).")
         return text + (f" {summary.not_placed} edit(s) gave no result: not placed or not synthesized (see the "

@@ -311,8 +311,8 @@ def test_a_finished_run_fills_the_table_and_badges_and_paints_no_per_segment_bul
 SCAR_READY = PanelInputs(task="cardiac-scar", channels=["LGE"], modalities=["lge"], anatomy_segmentation=True,
                          scar_segments=[7, 8, 13], segmenters=1)
 SWEEP_RESULTS = {"kind": "sweep", "variants": [], "sweep": {"parameters": {"segments": [7, 8, 13]}, "rows": [
-    {"segment": 7, "status": "ok", "fidelity passed": True, "hallucinated ml": 0.0, "off-target voxels": 0},
-    {"segment": 8, "status": "ok", "fidelity passed": False, "hallucinated ml": 0.4, "off-target voxels": 0},
+    {"segment": 7, "status": "ok", "fidelity_passed": True, "hallucinated_ml": 0.0, "off_target_voxels": 0},
+    {"segment": 8, "status": "ok", "fidelity_passed": False, "hallucinated_ml": 0.4, "off_target_voxels": 0},
     {"segment": 13, "status": "not placed: no scar voxel fell in AHA segments [13]"}]}}
 
 
@@ -354,7 +354,9 @@ def test_a_sweep_runs_as_a_cancellable_job_and_colours_each_segment_by_its_own_d
 
 
 def test_a_failed_fidelity_audit_shows_a_red_badge():
-    failing = {"variants": [{"predictions": [{"audits": {"conditioning_fidelity": {"dice": 0.2, "passed": False}}}]}]}
+    audits = {"conditioning_fidelity": {"dice": 0.2, "passed": False}, "hallucination": {"volume_ml": 0.0},
+              "off_target_change": {"voxels_changed": 0}}
+    failing = {"variants": [{"index": 0, "predictions": [{"segmenter": 0, "audits": audits}]}]}
     text, style = panel_state.badges(panel_state.summarize_results(failing))["fidelityBadgeLabel"]
     assert (text, style) == ("Fidelity 0/1 pass", "fail")
 

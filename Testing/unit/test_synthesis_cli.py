@@ -111,8 +111,8 @@ def test_a_scar_sweep_writes_one_row_per_segment_and_level(tmp_path):
     rows = list(csv.DictReader(table.open()))
     assert [(r["segment"], r["transmurality"]) for r in rows] == [("1", "0.5"), ("1", "1.0"), ("7", "0.5"),
                                                                    ("7", "1.0")]
-    assert all(r["status"] == "ok" and r["off-target voxels"] == "0" for r in rows)
-    assert float(rows[0]["fidelity dice"]) >= 0.0 and "scar dice" in rows[0]
+    assert all(r["status"] == "ok" and r["off_target_voxels"] == "0" for r in rows)
+    assert float(rows[0]["fidelity_dice"]) >= 0.0 and "scar dice" in rows[0]
     assert (tmp_path / "sweep.provenance.json").is_file()
 
 

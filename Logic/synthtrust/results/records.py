@@ -169,7 +169,7 @@ class Variant:
 
     @classmethod
     def from_json(cls, data: dict) -> Variant:
-        return cls(int(data["index"]), int(data["seed"]), list(data.get("channels") or []),
+        return cls(int(data["index"]), int(data.get("seed") or 0), list(data.get("channels") or []),
                    dict(data.get("synthesis") or {}), [Prediction.from_json(p) for p in data.get("predictions") or []])
 
 
@@ -264,10 +264,10 @@ class SweepRow:
             region, _, name = key.rpartition(" ")
             if region and name in SWEEP_REGION_METRICS:
                 row.regions.setdefault(region, {})[name] = number(value)
-        if "fidelity_dice" in data:
-            row.audits = Audits({"dice": number(data["fidelity_dice"]), "passed": bool(data["fidelity_passed"])},
-                                {"volume_ml": number(data["hallucinated_ml"])},
-                                {"voxels_changed": int(data["off_target_voxels"])})
+        if any(key in data for key in ("fidelity_dice", "fidelity_passed", "hallucinated_ml", "off_target_voxels")):
+            row.audits = Audits({"dice": number(data.get("fidelity_dice")), "passed": bool(data.get("fidelity_passed"))},
+                                {"volume_ml": number(data.get("hallucinated_ml"))},
+                                {"voxels_changed": int(data.get("off_target_voxels") or 0)})
         row.seconds = {name: float(data[f"{name}_seconds"]) for name in (*_TIMINGS, "total")
                        if data.get(f"{name}_seconds") is not None}
         return row
@@ -348,7 +348,8 @@ class RunRecord:
     @classmethod
     def from_json(cls, data: dict) -> RunRecord:
         real = data.get("real")
-        return cls(data["kind"], data["task"], data["schema"], data.get("engine", ""), list(data.get("modalities") or []),
+        return cls(data.get("kind", ""), data.get("task", ""), data.get("schema", ""), data.get("engine", ""),
+                   list(data.get("modalities") or []),
                    int(data.get("seed") or 0), [Variant.from_json(v) for v in data.get("variants") or []],
                    [SegmenterInfo.from_json(s) for s in data.get("segmenters") or []],
                    [TrustRecord.from_json(t) for t in data.get("trust") or []], data.get("edit"),

@@ -59,6 +59,8 @@ SWEEP_METRICS = columns("dice", "hd95", "surface_dice", "reference_volume_ml", "
 TABLES = {"results": RESULTS_TABLE, "demo metrics": (*columns("case", "seed", "region"), *DEMO_METRICS),
           "demo audits": (*columns("case", "seed"), *DEMO_AUDITS), "sweep": (*SWEEP_FIELDS, *SWEEP_METRICS)}
 DICE = column("dice")
+FIDELITY_DICE = column("fidelity_dice")
+SEED = column("seed")
 SEGMENT = column("segment")
 VARIANT = column("variant")
 
