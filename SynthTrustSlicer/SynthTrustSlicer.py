@@ -1,15 +1,15 @@
 """SynthTrust: put a lesion where you want it, synthesize images with it, segment them, and read how far
 the segmenter can be trusted, next to the 3D view.
 
-The four classes of Slicer's scripted-module template. The widget only reads the parameter node, calls the
-logic and shows results; the enabling rules and Apply <-> Cancel live in ``SynthTrustSlicerLib.panel_state``
-(tested offscreen), the computation in ``SynthTrustSlicerLib.logic`` and a worker process.
+The four classes of Slicer's scripted-module template; the Logic class is ``SynthTrustSlicerLib.logic``'s
+(imported here under its contract name, GUI-free and tested on a real slicer-core scene). The widget only
+reads the parameter node, calls the logic and shows results; the enabling rules and Apply <-> Cancel live in
+``SynthTrustSlicerLib.panel_state`` (tested offscreen), the computation in a worker process.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 import os
 from typing import Annotated
 
@@ -22,7 +22,6 @@ from slicer.i18n import translate
 from slicer.parameterNodeWrapper import WithinRange, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModule,
-    ScriptedLoadableModuleLogic,
     ScriptedLoadableModuleTest,
     ScriptedLoadableModuleWidget,
 )
@@ -36,6 +35,7 @@ from SynthTrustSlicerLib import dependencies  # noqa: E402  (needs the path abov
 from SynthTrustSlicerLib.bullseye import format_segments, place_bullseye  # noqa: E402
 from SynthTrustSlicerLib.choices import ChoiceBoxes  # noqa: E402
 from SynthTrustSlicerLib.lessons import LESSONS, LessonPlayer  # noqa: E402
+from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic  # noqa: E402
 from SynthTrustSlicerLib.panel_state import RUNNING, PanelController  # noqa: E402
 from SynthTrustSlicerLib.parameters import (  # noqa: E402
     panel_inputs,
@@ -180,11 +180,11 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                           on_results=self._showResultsInViews)
         self.pollTimer.timeout.connect(self.controller.poll)
         self.controller.results_bullseye = self.resultsBullseye
-        self.choices = ChoiceBoxes(self.ui, self.logic.core,
+        self.choices = ChoiceBoxes(self.ui, self.logic,
                                    batch=lambda: slicer.util.NodeModify(self._parameterNode.parameterNode))
         self.compare = CompareMode(self.ui.compareModeButton, slicer.app.layoutManager, guard=self._guard)
 
-        self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.getSegmentEditorNode())
+        self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segment_editor_node())
         self.lessons = LessonPlayer()
         for lesson in LESSONS:
             self.ui.lessonComboBox.addItem(lesson.title, lesson.key)
@@ -235,7 +235,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         editor.setActiveEffect(None)
         editor.uninstallKeyboardShortcuts()
         editor.removeViewObservations()
-        self.logic.removePreview()
+        self.logic.remove_previews()
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             self._parameterNodeGuiTag = None
@@ -246,7 +246,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             # The run's inputs are going away: stop it; nothing will be imported into the next scene.
             self.controller.log(_("The scene is closing: the run is cancelled and nothing will be imported."))
             self.controller.cancel()
-        self.logic.removePreview()
+        self.logic.remove_previews()
         self.compare.stop()
         self.compare.uncheck()
         self._lastOutcome = None
@@ -259,7 +259,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.initializeParameterNode()
 
     def initializeParameterNode(self) -> None:
-        self.setParameterNode(self.logic.getParameterNode())
+        self.setParameterNode(SynthTrustSlicerParameterNode(self.logic.getParameterNode()))
         if not self._parameterNode.channel1Volume:
             self._parameterNode.channel1Volume = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
 
@@ -313,18 +313,25 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     # ----------------------------------------------------------------- lesion placement
     def onPlaceTumor(self, preview: bool) -> None:
         with self._guard(_("Could not place the tumour.")):
-            self._showPlacement(self.logic.placeTumor(self._parameterNode, preview), preview)
+            pn = self._parameterNode
+            self._showPlacement(self.logic.place_tumor_segmentation(
+                pn.channel1Volume, tumor_center_ras(pn), tumor_parameters(pn), pn.tumorSeed, preview), preview)
 
     def onPlaceScar(self, preview: bool) -> None:
         with self._guard(_("Could not place the scar.")):
-            self._showPlacement(self.logic.placeScar(self._parameterNode, preview), preview)
+            pn = self._parameterNode
+            if not pn.channel1Volume or not pn.anatomySegmentation:
+                raise ValueError(_("Select the LGE volume and the cardiac anatomy segmentation under Inputs."))
+            self._showPlacement(self.logic.place_scar_segmentation(
+                pn.channel1Volume, pn.anatomySegmentation, scar_segments(pn), pn.transmurality, pn.extent, pn.mvo,
+                pn.scarSeed, pn.scarIrregularity, preview), preview)
 
     def _showPlacement(self, result, preview: bool) -> None:
-        self.logic.removePreview()
+        self.logic.remove_previews()
         if preview:
-            node = self.logic.showPreview(result)
+            node = self.logic.show_preview(result)
             slicer.util.setSliceViewerLayers(background=self._parameterNode.channel1Volume, label=node, labelOpacity=0.6)
-            volumes = ", ".join(f"{name} {ml:.1f} mL" for name, ml in self.logic.core.label_volumes_ml(result).items())
+            volumes = ", ".join(f"{name} {ml:.1f} mL" for name, ml in self.logic.label_volumes_ml(result).items())
             self.controller.log(_("Preview: {v}. Press Place to add it.").format(v=volumes or _("empty")))
             return
         self._parameterNode.lesionSegmentation = result
@@ -334,25 +341,25 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _startJob(self, onMessage, onFinished, kind: str = "run"):
         self.controller.log(dependencies.ensure_all())
         self.choices.fill_devices(self._parameterNode)  # PyTorch may have just been installed: list its GPU
-        request = self.logic.sweepRequest(self._parameterNode) if kind == "sweep" else \
-            self.logic.runRequest(self._parameterNode)
-        return self.logic.startRun(request, onMessage, onFinished)
+        request = sweep_request(self._parameterNode) if kind == "sweep" else run_request(self._parameterNode)
+        return self.logic.start_run(request, onMessage, onFinished)
 
     def _showResultsInViews(self, outcome) -> None:
         if outcome.synthetic_volume_nodes:
             self._lastOutcome = outcome
             slicer.util.setSliceViewerLayers(background=outcome.synthetic_volume_nodes[0][0], fit=True)
         if outcome.plot_node is not None:
-            plotView = self.logic.getPanelPlotViewNode()
+            plotView = self.logic.panel_plot_view_node()
             plotView.SetPlotChartNodeID(outcome.plot_node.GetID())
             self.ui.resultsPlotView.setMRMLScene(slicer.mrmlScene)
             self.ui.resultsPlotView.setMRMLPlotViewNode(plotView)
 
     def onResultsLayout(self) -> None:
         with self._guard(_("Could not show the results layout.")):
-            from SynthTrustSlicerLib.render import show_results_layout
+            from SynthTrustSlicerLib.results_layout import ResultsNodes, show_results_layout
 
-            show_results_layout(slicer.app.layoutManager(), self.logic.resultsNodes(self._lastRun(), self._parameterNode))
+            nodes = ResultsNodes.of_run(self._lastRun(), self._parameterNode.lesionSegmentation)
+            show_results_layout(slicer.app.layoutManager(), nodes)
 
     def _compareVolumes(self):
         return self._parameterNode.channel1Volume, self._lastRun().synthetic_volume_nodes[0][0]
@@ -371,7 +378,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onLoadSample(self, which: str) -> None:
         with self._guard(_("Could not load the sample {which}.").format(which=which)):
-            volume, anatomy = self.logic.loadSample(which)
+            volume, anatomy = self.logic.load_sample(which)
             with slicer.util.NodeModify(self._parameterNode.parameterNode):
                 self._parameterNode.task = Task.BrainTumor if which == "brain" else Task.CardiacScar
                 self._parameterNode.channel1Volume = volume
@@ -379,86 +386,6 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self._parameterNode.channel2Volume = self._parameterNode.channel3Volume = None
                 self._parameterNode.anatomySegmentation = anatomy
             slicer.util.setSliceViewerLayers(background=volume, fit=True)
-
-
-class SynthTrustSlicerLogic(ScriptedLoadableModuleLogic):
-    """Slicer-facing logic: parameter node in, Lib logic (``SynthTrustSlicerLib.logic``, as ``core``) does the
-    work. Usable without the widget: ``logic.run(logic.runRequest(pn))`` blocks until the run is imported."""
-
-    def __init__(self) -> None:
-        ScriptedLoadableModuleLogic.__init__(self)
-        self._core = None
-
-    @property
-    def core(self):
-        """Created on first use: it imports numpy and the core, which opening Slicer should not pay for."""
-        if self._core is None:
-            from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic as LibLogic
-
-            from synthtrust.scene import SceneSession
-
-            self._core = LibLogic(session=SceneSession.from_running_slicer())
-        return self._core
-
-    def getParameterNode(self) -> SynthTrustSlicerParameterNode:
-        return SynthTrustSlicerParameterNode(super().getParameterNode())
-
-    def getSegmentEditorNode(self):
-        from synthtrust.scene import singleton_node
-
-        return singleton_node(self.core.session, "vtkMRMLSegmentEditorNode", "SynthTrustSegmentEditor")
-
-    def getPanelPlotViewNode(self):
-        from synthtrust.scene import singleton_node
-
-        return singleton_node(self.core.session, "vtkMRMLPlotViewNode", "SynthTrustPanelPlot")
-
-    def placeTumor(self, pn: SynthTrustSlicerParameterNode, preview: bool = False):
-        return self.core.place_tumor_segmentation(pn.channel1Volume, tumor_center_ras(pn), tumor_parameters(pn),
-                                                  pn.tumorSeed, preview)
-
-    def placeScar(self, pn: SynthTrustSlicerParameterNode, preview: bool = False):
-        if not pn.channel1Volume or not pn.anatomySegmentation:
-            raise ValueError(_("Select the LGE volume and the cardiac anatomy segmentation under Inputs."))
-        return self.core.place_scar_segmentation(
-            pn.channel1Volume, pn.anatomySegmentation, scar_segments(pn), pn.transmurality, pn.extent, pn.mvo,
-            pn.scarSeed, pn.scarIrregularity, preview)
-
-    def showPreview(self, labels):
-        """The preview overlay: hidden from selectors, not saved with the scene (see ``show_preview``)."""
-        return self.core.show_preview(labels)
-
-    def removePreview(self) -> None:
-        if self._core is not None:  # no core yet: no preview was ever shown
-            self._core.remove_previews()
-
-    @staticmethod
-    def runRequest(pn: SynthTrustSlicerParameterNode):
-        return run_request(pn)
-
-    @staticmethod
-    def sweepRequest(pn: SynthTrustSlicerParameterNode):
-        """One scar edit per selected AHA segment (see ``SynthTrustSlicerLib.parameters.sweep_request``)."""
-        return sweep_request(pn)
-
-    def startRun(self, request, onMessage=None, onFinished=None):
-        return self.core.start_run(request, onMessage, onFinished)
-
-    def run(self, request, onMessage=None):
-        """Blocking run (or sweep) for scripts and tests; raises on failure (the scene is then unchanged)."""
-        dependencies.ensure_all()
-        return self.core.run(request, onMessage or (lambda message: logging.debug(message)))
-
-    @staticmethod
-    def resultsNodes(outcome, pn: SynthTrustSlicerParameterNode):
-        from SynthTrustSlicerLib.render import ResultsNodes
-
-        return ResultsNodes.of_run(outcome, pn.lesionSegmentation)
-
-    def loadSample(self, which: str):
-        from SynthTrustSlicerLib import sample_data
-
-        return sample_data.load_sample(which, self.core.session)
 
 
 class SynthTrustSlicerTest(ScriptedLoadableModuleTest):
@@ -476,28 +403,33 @@ class SynthTrustSlicerTest(ScriptedLoadableModuleTest):
         self.test_scar_run_and_sweep_add_results_and_leave_inputs_untouched()
 
     def test_sample_heart_loads_with_its_anatomy(self):
-        volume, anatomy = SynthTrustSlicerLogic().loadSample("heart")
+        volume, anatomy = SynthTrustSlicerLogic().load_sample("heart")
         self.assertGreater(volume.GetImageData().GetScalarRange()[1], 0)
         self.assertEqual(anatomy.GetSegmentation().GetNumberOfSegments(), 2)
 
     def test_scar_run_and_sweep_add_results_and_leave_inputs_untouched(self):
+        dependencies.ensure_all()  # the worker needs PyTorch and MONAI: asks once, as the first Apply does
         logic = SynthTrustSlicerLogic()
-        pn = logic.getParameterNode()
-        volume, anatomy = logic.loadSample("heart")
+        pn = SynthTrustSlicerParameterNode(logic.getParameterNode())
+        volume, anatomy = logic.load_sample("heart")
         pn.task, pn.channel1Volume, pn.channel1Modality, pn.anatomySegmentation = (
             Task.CardiacScar, volume, Modality.LGE, anatomy)
         pn.scarSegments, pn.variants, pn.device, pn.segmentationDevice = "7,8,13", 2, "cpu", "cpu"
         before = slicer.util.arrayFromVolume(volume).copy()
-        preview = logic.placeScar(pn, preview=True)
+        def placeScar(preview: bool):
+            return logic.place_scar_segmentation(volume, anatomy, scar_segments(pn), pn.transmurality, pn.extent,
+                                                 pn.mvo, pn.scarSeed, pn.scarIrregularity, preview)
+
+        preview = placeScar(preview=True)
         self.assertGreater(int((preview.array == 3).sum()), 0, "the preview has no scar voxels")
-        pn.lesionSegmentation = logic.placeScar(pn)
+        pn.lesionSegmentation = placeScar(preview=False)
         self.delayDisplay("Scar placed; running the template engine")
-        outcome = logic.run(logic.runRequest(pn))
+        outcome = logic.run(run_request(pn))
         self.assertEqual(len(outcome.synthetic_volume_nodes), 2)
         self.assertGreater(outcome.table_node.GetNumberOfRows(), 0)
         pn.scarSegments, pn.variants = "7,8", 1
         self.delayDisplay("Sweeping AHA segments 7 and 8")
-        sweep = logic.run(logic.sweepRequest(pn))
+        sweep = logic.run(sweep_request(pn))
         self.assertEqual(sorted(sweep.segment_dice), [7, 8])
         self.assertEqual(sweep.plot_node.GetTitle(), "Dice per AHA segment")
         self.assertTrue((slicer.util.arrayFromVolume(volume) == before).all(), "the input volume changed")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPOSITORY / "Logic"), str(REPOSITORY / "SynthTrustSlicer")]
+sys.path[:0] = [str(REPOSITORY / "Logic"), str(REPOSITORY / "SynthTrustSlicer"), str(REPOSITORY / "scripts")]
 # Before vtk is imported: the offscreen EGL window needs no X server.
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
@@ -76,10 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--view-size", type=int, default=520, help="3D view size in pixels (slice views: half)")
     arguments = parser.parse_args(argv)
 
+    from headless_render.picture import headless_rendering_problem, render_results_png
     from SynthTrustSlicerLib.logic import RunRequest, SynthTrustSlicerLogic
-    from SynthTrustSlicerLib.render import ResultsNodes, headless_rendering_problem, render_results_png
 
     from synthtrust import scene
+    from synthtrust.scene.display import ResultsNodes
 
     problem = headless_rendering_problem()
     if problem:

@@ -2,7 +2,7 @@
 
 The worker gets its own session (POSIX) or process group (Windows), so Cancel kills it and everything it
 started. A reader thread parses its output lines into a queue; the GUI drains it with :meth:`poll` from a
-main-thread timer (no Qt here), scripts and tests block with ``run_worker(..., wait_for_completion=True)``.
+main-thread timer (no Qt here); scripts block in the logic's ``run`` (``RunJob.wait``), which polls the same way.
 Cancel never blocks the GUI: ``cancel(wait=False)`` only signals the process tree and returns; the
 timer's next polls kill what outlives the grace time, and the job ends once the tree is gone.
 """
@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from synthtrust.worker.protocol import CANCELLED, ERROR, EXIT_CANCELLED, RESULT, parse_line
@@ -57,14 +56,11 @@ def core_path() -> str:
 
 
 class WorkerProcess:
-    """One worker job: start, poll messages, cancel, wait; removes its job folder when asked to."""
+    """One worker job: start, poll messages, cancel; removes its job folder when asked to (:meth:`cleanup`)."""
 
-    def __init__(self, job_folder: str | os.PathLike, python_executable: str | None = None,
-                 environment: dict | None = None, remove_folder: bool = True):
+    def __init__(self, job_folder: str | os.PathLike, python_executable: str | None = None):
         self.job_folder = Path(job_folder)
         self.python_executable = python_executable or default_python_executable()
-        self.environment = environment
-        self.remove_folder = remove_folder
         self.process: subprocess.Popen | None = None
         self.messages: queue.Queue = queue.Queue()
         self.result: dict | None = None
@@ -79,7 +75,7 @@ class WorkerProcess:
         return [self.python_executable, "-m", "synthtrust.worker", str(self.job_folder)]
 
     def start(self) -> WorkerProcess:
-        environment = dict(os.environ if self.environment is None else self.environment)
+        environment = dict(os.environ)
         paths = [core_path()] + ([environment["PYTHONPATH"]] if environment.get("PYTHONPATH") else [])
         environment["PYTHONPATH"] = os.pathsep.join(paths)
         environment["PYTHONUNBUFFERED"] = "1"
@@ -160,8 +156,7 @@ class WorkerProcess:
     def cancel(self, wait: bool = True) -> None:
         """Stop the worker and everything it started.
 
-        ``wait=True`` (scripts, tests) blocks until the whole tree is gone and removes the job folder (if
-        owned). ``wait=False`` (the panel) asks the worker to stop (SIGTERM to its group; taskkill on
+        ``wait=True`` (scripts, tests) blocks until the whole tree is gone and removes the job folder. ``wait=False`` (the panel) asks the worker to stop (SIGTERM to its group; taskkill on
         Windows) and returns at once; :meth:`poll` kills what is left, and the caller removes the folder
         with :meth:`cleanup` once :attr:`finished`."""
         self.cancelled = True
@@ -220,37 +215,6 @@ class WorkerProcess:
         if self._reader is not None:
             self._reader.join(timeout=5)
 
-    def wait(self, timeout: float | None = None) -> int:
-        """Block until the process has exited and its output is read; returns the exit code."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        code = self.process.wait(timeout=timeout)
-        if self._reader is not None:
-            self._reader.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
-        return code
-
     def cleanup(self) -> None:
         """Remove the job folder (after results were imported, or after a cancel or failure)."""
-        if self.remove_folder:
-            shutil.rmtree(self.job_folder, ignore_errors=True)
-
-
-def run_worker(job_folder: str | os.PathLike, python_executable: str | None = None,
-               on_message: Callable[[dict], None] | None = None, wait_for_completion: bool = False,
-               timeout: float | None = None, remove_folder: bool = True) -> WorkerProcess:
-    """Start a worker on ``job_folder``; with ``wait_for_completion`` block until it ends, passing every
-    message to ``on_message`` (a timeout cancels the job and raises ``TimeoutError``)."""
-    worker = WorkerProcess(job_folder, python_executable, remove_folder=remove_folder).start()
-    if not wait_for_completion:
-        return worker
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while not worker.finished:
-        if deadline is not None and time.monotonic() > deadline:
-            worker.cancel()
-            raise TimeoutError(f"the worker on {job_folder} ran longer than {timeout} s and was cancelled")
-        try:
-            message = worker._note(worker.messages.get(timeout=0.05))
-        except queue.Empty:
-            continue
-        if on_message is not None:
-            on_message(message)
-    return worker
+        shutil.rmtree(self.job_folder, ignore_errors=True)

@@ -403,7 +403,7 @@ def test_only_runs_that_reach_the_scene_are_numbered(session, brain, tmp_path, m
     def broken_import(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("synthtrust.scene.add_volume", broken_import)  # the import fails and is rolled back
+    monkeypatch.setattr("synthtrust.scene.run_import.add_volume", broken_import)  # the import fails: rolled back
     with pytest.raises(RuntimeError, match="disk full"):
         logic.run(request, timeout=60)
     assert logic.run_count == 1

@@ -11,11 +11,12 @@ import pytest
 
 from conftest import REPOSITORY, shared_file
 
-sys.path.insert(0, str(REPOSITORY / "SynthTrustSlicer"))
+sys.path[:0] = [str(REPOSITORY / "SynthTrustSlicer"), str(REPOSITORY / "scripts")]
 
 pytest.importorskip("slicer", reason="the results layout needs the slicer-core wheel")
 
-from SynthTrustSlicerLib import render  # noqa: E402
+from headless_render import picture  # noqa: E402
+from SynthTrustSlicerLib import results_layout  # noqa: E402
 
 from synthtrust import scene  # noqa: E402
 from synthtrust.demo_outputs import METRIC_COLUMNS  # noqa: E402
@@ -24,6 +25,7 @@ from synthtrust.imaging.image import LPS_TO_RAS, Image  # noqa: E402
 from synthtrust.imaging.io import load_image  # noqa: E402
 from synthtrust.labels.schema import brats_schema  # noqa: E402
 from synthtrust.metrics import evaluate_labels  # noqa: E402
+from synthtrust.scene import display  # noqa: E402
 from synthtrust.synthesis.template import TemplateSynthesizer  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -56,7 +58,7 @@ def build_case():
             for region, values in evaluation["regions"].items()]
     session = scene.SceneSession.create()
     volume = scene.add_volume(session, synthetic, "synthetic T1")
-    nodes = render.ResultsNodes(
+    nodes = display.ResultsNodes(
         volume=volume,
         intended=scene.add_segmentation(session, edit.labels, schema, "intended lesion", reference_volume=volume),
         predicted=scene.add_segmentation(session, predicted, schema, "prediction", reference_volume=volume),
@@ -77,26 +79,26 @@ def crop(image: np.ndarray, box) -> np.ndarray:
 
 
 def test_the_rendered_results_layout_shows_lesions_in_3d_and_in_every_slice_and_the_table_text(case, tmp_path):
-    problem = render.headless_rendering_problem()
+    problem = picture.headless_rendering_problem()
     if problem:
         pytest.skip(problem)
     session, nodes = case
     started = time.perf_counter()
-    image, boxes = render.render_results_image(session, nodes, view_size=VIEW_SIZE)
+    image, boxes = picture.render_results_image(session, nodes, view_size=VIEW_SIZE)
     seconds = time.perf_counter() - started
-    path = render.write_png(image, tmp_path / "results.png")
+    path = picture.write_png(image, tmp_path / "results.png")
     assert 0 < path.stat().st_size < 1_000_000
     assert {"3d", "axial", "coronal", "sagittal", "legend", "table"} <= set(boxes)
 
     three_d = crop(image, boxes["3d"])
     assert three_d.shape[:2] == (VIEW_SIZE, VIEW_SIZE)
-    assert render.distinct_colors(three_d) > 2000, "3D view looks blank (background gradient only)"
-    assert render.color_fraction(three_d, render.PREDICTED_COLOR) > 0.005, "predicted lesion surface missing"
+    assert picture.distinct_colors(three_d) > 2000, "3D view looks blank (background gradient only)"
+    assert picture.color_fraction(three_d, display.PREDICTED_COLOR) > 0.005, "predicted lesion surface missing"
     for orientation in ("axial", "coronal", "sagittal"):
         view = crop(image, boxes[orientation])
-        assert render.distinct_colors(view) > 100, f"{orientation} view shows no image"
-        assert render.color_fraction(view, render.PREDICTED_COLOR) > 0.001, f"no prediction outline in {orientation}"
-        assert render.color_fraction(view, render.INTENDED_COLOR, 0.2) > 0.002, f"no intended fill in {orientation}"
+        assert picture.distinct_colors(view) > 100, f"{orientation} view shows no image"
+        assert picture.color_fraction(view, display.PREDICTED_COLOR) > 0.001, f"no prediction outline in {orientation}"
+        assert picture.color_fraction(view, display.INTENDED_COLOR, 0.2) > 0.002, f"no intended fill in {orientation}"
     table = crop(image, boxes["table"])
     ink = (table.max(axis=-1) < 110).mean()
     assert 0.01 < ink < 0.3, f"table region has {ink:.1%} text pixels"
@@ -104,11 +106,11 @@ def test_the_rendered_results_layout_shows_lesions_in_3d_and_in_every_slice_and_
 
 
 def test_rendering_twice_in_one_scene_gives_the_same_picture(case):
-    if render.headless_rendering_problem():
-        pytest.skip(render.headless_rendering_problem())
+    if picture.headless_rendering_problem():
+        pytest.skip(picture.headless_rendering_problem())
     session, nodes = case
-    first, _ = render.render_results_image(session, nodes, view_size=160)
-    second, _ = render.render_results_image(session, nodes, view_size=160)
+    first, _ = picture.render_results_image(session, nodes, view_size=160)
+    second, _ = picture.render_results_image(session, nodes, view_size=160)
     assert np.array_equal(first, second)
 
 
@@ -147,23 +149,23 @@ class LayoutManagerStandIn:
 def test_show_results_layout_builds_3d_slice_table_and_plot_views_showing_the_run(case):
     session, nodes = case
     manager = LayoutManagerStandIn(session)
-    render.show_results_layout(manager, nodes, application_logic=session.application_logic)
+    results_layout.show_results_layout(manager, nodes, application_logic=session.application_logic)
 
     layout = manager.logic.GetLayoutNode()
-    assert layout.GetViewArrangement() == render.RESULTS_LAYOUT_ID
-    assert layout.GetLayoutDescription(render.RESULTS_LAYOUT_ID) == render.results_layout_xml()
+    assert layout.GetViewArrangement() == results_layout.RESULTS_LAYOUT_ID
+    assert layout.GetLayoutDescription(results_layout.RESULTS_LAYOUT_ID) == results_layout.results_layout_xml()
     table_views = session.nodes_by_class("vtkMRMLTableViewNode")
     plot_views = session.nodes_by_class("vtkMRMLPlotViewNode")
     assert [v.GetTableNodeID() for v in table_views] == [nodes.table.GetID()]
     assert [v.GetPlotChartNodeID() for v in plot_views] == [nodes.plot.GetID()]
-    for name, orientation, _ in render.SLICE_VIEWS:
+    for name, orientation, _ in display.SLICE_VIEWS:
         assert session.scene.GetSingletonNode(name, "vtkMRMLSliceNode").GetOrientation() == orientation
         composite = next(c for c in session.nodes_by_class("vtkMRMLSliceCompositeNode") if c.GetLayoutName() == name)
         assert composite.GetBackgroundVolumeID() == nodes.volume.GetID()
     axial = session.scene.GetSingletonNode("Red", "vtkMRMLSliceNode")
-    assert axial.GetSliceToRAS().GetElement(2, 3) == pytest.approx(render.lesion_center_ras(nodes)[2], abs=2.0), \
+    assert axial.GetSliceToRAS().GetElement(2, 3) == pytest.approx(display.lesion_center_ras(nodes)[2], abs=2.0), \
         "the axial view should cut through the lesion"
     renderings = [nodes.volume.GetNthDisplayNode(i) for i in range(nodes.volume.GetNumberOfDisplayNodes())]
     assert any(d.IsA("vtkMRMLGPURayCastVolumeRenderingDisplayNode") for d in renderings)
     segment_id = nodes.predicted.GetSegmentation().GetNthSegmentID(0)
-    assert nodes.predicted.GetDisplayNode().GetSegmentOverrideColor(segment_id) == pytest.approx(render.PREDICTED_COLOR)
+    assert nodes.predicted.GetDisplayNode().GetSegmentOverrideColor(segment_id) == pytest.approx(display.PREDICTED_COLOR)

@@ -22,7 +22,8 @@ from synthtrust.worker.__main__ import main as worker_main
 from synthtrust.worker.jobs import OUTPUTS, JobSpec
 
 sys.path.insert(0, str(REPOSITORY / "SynthTrustSlicer"))
-from SynthTrustSlicerLib.process import WorkerProcess, run_worker  # noqa: E402
+from SynthTrustSlicerLib.process import WorkerProcess  # noqa: E402
+from worker_runs import run_worker  # noqa: E402
 
 
 def write_brain_job(folder: Path, kind: str = "synthesize", **overrides) -> Path:

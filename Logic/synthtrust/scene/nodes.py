@@ -4,8 +4,6 @@ provenance attributes. Geometry is exact: RAS in MRML, LPS in the core (``diag(-
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import slicer
@@ -15,6 +13,7 @@ from vtk.util import numpy_support
 from synthtrust.imaging.image import Geometry, Image
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.scene.session import SceneSession
+from synthtrust.scene.transactions import scratch_nodes
 
 ATTRIBUTE_PREFIX = "SynthTrust."
 
@@ -38,20 +37,6 @@ def get_attributes(node) -> dict:
     return result
 
 
-@contextmanager
-def scratch_nodes(session: SceneSession) -> Iterator[None]:
-    """Remove every node added inside the block: a temporary label map and the display, storage and colour
-    table nodes MRML creates for it (removing a volume node leaves those behind)."""
-    before = {node.GetID() for node in session.nodes_by_class("vtkMRMLNode")}
-    try:
-        yield
-    finally:
-        for node in session.nodes_by_class("vtkMRMLNode"):
-            # Removing one node can take its helpers with it: skip those already gone.
-            if node.GetID() not in before and node.GetScene() is not None:
-                session.scene.RemoveNode(node)
-
-
 def remove_node(session: SceneSession, node) -> None:
     """Remove ``node`` with the display and storage nodes only it uses."""
     helpers = []
@@ -73,6 +58,23 @@ def singleton_node(session: SceneSession, class_name: str, tag: str):
         node.UnRegister(None)  # CreateNodeByClass hands over a reference; the scene keeps its own
         node.SetSingletonTag(tag)
         node = session.scene.AddNode(node)
+    return node
+
+
+def module_parameter_node(session: SceneSession, module_name: str):
+    """The scene's parameter node of a scripted module, as Slicer's ``ScriptedLoadableModuleLogic``
+    keeps it: a ``vtkMRMLScriptedModuleNode`` with singleton tag and ``ModuleName`` attribute set to the
+    module's name (restored when a scene close removed it), created when absent."""
+    node = session.scene.GetSingletonNode(module_name, "vtkMRMLScriptedModuleNode")
+    if node is None:
+        node = session.scene.CreateNodeByClass("vtkMRMLScriptedModuleNode")
+        node.UnRegister(None)  # CreateNodeByClass hands over a reference; the scene keeps its own
+        node.SetName(session.scene.GenerateUniqueName(module_name))
+        node.SetSingletonTag(module_name)
+        node.SetAttribute("ModuleName", module_name)
+        node = session.scene.AddNode(node)
+    elif node.GetAttribute("ModuleName") != module_name:
+        node.SetAttribute("ModuleName", module_name)
     return node
 
 

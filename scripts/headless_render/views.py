@@ -8,6 +8,9 @@ bound to a view or slice node, and for slice views the slice logic's blended ima
 from __future__ import annotations
 
 import numpy as np
+import slicer
+import vtk
+from vtk.util import numpy_support
 
 THREE_D_MANAGERS = ("vtkMRMLCameraDisplayableManager", "vtkMRMLViewDisplayableManager",
                     "vtkMRMLModelDisplayableManager", "vtkMRMLSegmentationsDisplayableManager3D",
@@ -22,9 +25,6 @@ class HeadlessViews:
     """Renders views of ``session``'s scene; call :meth:`close` when done (releases GL contexts)."""
 
     def __init__(self, session):
-        import slicer
-        import vtk
-
         self.scene = session.scene
         self.application = session.application_logic
         # The managers look views up in these collections; a bare application logic has none.
@@ -51,7 +51,6 @@ class HeadlessViews:
     def render_three_d(self, size: tuple[int, int], center_ras=None, zoom: float = 1.7) -> np.ndarray:
         """The 3D view (lesion surfaces, volume rendering), seen from the side of the scene where the
         lesion is, so the volume rendering does not stand between the camera and the lesion."""
-        import slicer
 
         window, renderer = _offscreen_window(size)
         # Depth peeling sorts the see-through intended lesion against the opaque prediction and the
@@ -92,8 +91,6 @@ class HeadlessViews:
                      center_ras=None) -> np.ndarray:
         """One slice view (``name`` as in Slicer: Red, Green, Yellow) of ``volume_node`` with the
         segmentation overlays, cutting through ``center_ras`` when given."""
-        import slicer
-        import vtk
 
         window, renderer = _offscreen_window(size)
         renderer.GetActiveCamera().ParallelProjectionOn()
@@ -142,8 +139,6 @@ class HeadlessViews:
 
 
 def _offscreen_window(size: tuple[int, int]):
-    import vtk
-
     window = vtk.vtkRenderWindow()
     window.SetOffScreenRendering(1)
     window.SetSize(*size)
@@ -160,8 +155,6 @@ def _offscreen_window(size: tuple[int, int]):
 
 
 def _manager_group(factory, names, renderer):
-    import slicer
-
     for name in names:
         if not factory.IsDisplayableManagerRegistered(name):
             factory.RegisterDisplayableManager(name)
@@ -185,9 +178,6 @@ def _view_direction(middle: np.ndarray, center_ras) -> np.ndarray:
 
 
 def _grab(window) -> np.ndarray:
-    import vtk
-    from vtk.util import numpy_support
-
     grabber = vtk.vtkWindowToImageFilter()
     grabber.SetInput(window)
     grabber.SetInputBufferTypeToRGB()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import vtk
+from vtk.util import numpy_support
 
 CANVAS = (240, 240, 240)
 INK = (30, 30, 30)
@@ -23,8 +25,6 @@ CELL_PADDING = 10
 
 def text_image(text: str, size: int = 13, bold: bool = False, color=INK) -> np.ndarray:
     """The text as an (height, width, 4) uint8 RGBA array cropped to its extent (alpha = coverage)."""
-    import vtk
-    from vtk.util import numpy_support
 
     properties = vtk.vtkTextProperty()
     properties.SetFontFamilyToArial()
