@@ -85,8 +85,9 @@ def test_nan_voxels_are_refused_with_the_count_and_the_fix(tmp_path, rng):
         io.load_image(path)
 
 
-def test_a_truncated_compressed_file_is_refused_rather_than_read_as_garbage(tmp_path, rng):
-    path = io.save_image(make_image(rng, shape=(20, 30, 30)), tmp_path / "whole.nii.gz")
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])  # float voxels are scanned raw, integers are not
+def test_a_truncated_compressed_file_is_refused_rather_than_read_as_garbage(tmp_path, rng, dtype):
+    path = io.save_image(make_image(rng, shape=(20, 30, 30), dtype=dtype), tmp_path / "whole.nii.gz")
     data = path.read_bytes()
     truncated = tmp_path / "truncated.nii.gz"
     truncated.write_bytes(data[: len(data) // 2])

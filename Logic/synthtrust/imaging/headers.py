@@ -170,46 +170,64 @@ def _data_file(path: Path, header: NiftiHeader) -> Path | None:
     return None
 
 
-def count_non_finite_nifti_voxels(path: Path, header: NiftiHeader) -> int:
-    """Count NaN/Inf among the raw stored voxels (0 for integer types); streams, so memory stays small."""
+def check_stream_complete(path: Path) -> None:
+    """Refuse a truncated or corrupt gzip stream: SimpleITK loads a truncated ``.nii.gz`` without complaint
+    and fills the missing voxels with garbage."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(_CHUNK_BYTES):
+                pass
+    except (EOFError, OSError, zlib.error) as error:
+        raise _truncated(path, error) from None
+
+
+def _truncated(path: Path, error: Exception) -> InputError:
+    return InputError(f"file {path} is truncated or corrupt ({error}); re-export or re-download it")
+
+
+def count_non_finite_nifti_voxels(path: Path, header: NiftiHeader) -> int | None:
+    """Count NaN/Inf among the raw stored voxels, streamed so memory stays small; None for integer types
+    (which cannot hold them). A compressed stream is read to its end, so truncation is refused here too."""
     if header.datatype not in _NIFTI_FLOAT_TYPES:
-        return 0
+        return None
     kind, per_voxel = _NIFTI_FLOAT_TYPES[header.datatype]
     dtype = np.dtype(("<" if header.endian == "<" else ">") + kind)
     data_file = _data_file(path, header)
     if data_file is None:
-        return 0  # a missing .img is ITK's to report
+        return None  # a missing .img is ITK's to report
     header_bytes = 352 if header.version == 1 else 544
     offset = int(max(header.vox_offset, header_bytes)) if header.single_file else int(max(header.vox_offset, 0))
     remaining = header.voxel_count * per_voxel * dtype.itemsize
     bad = 0
     try:
         with _open(data_file) as handle:
-            skipped = len(handle.read(offset))
-            if skipped < offset:
-                return 0  # shorter than its header says: ITK refuses it as truncated
+            handle.read(offset)
             while remaining > 0:
                 block = handle.read(min(_CHUNK_BYTES, remaining))
                 if not block:
-                    break
+                    break  # shorter than its header says: ITK refuses it when reading the voxels
                 usable = len(block) - len(block) % dtype.itemsize
                 values = np.frombuffer(block[:usable], dtype=dtype)
                 bad += int(values.size - np.count_nonzero(np.isfinite(values)))
                 remaining -= len(block)
-    except (EOFError, OSError, zlib.error):
-        return bad  # a truncated stream is refused by the completeness check with its own message
+            while handle.read(_CHUNK_BYTES):  # the rest (extensions, padding) to the stream's end
+                pass
+    except (EOFError, OSError, zlib.error) as error:
+        raise _truncated(data_file, error) from None
     return bad // per_voxel if per_voxel > 1 else bad
 
 
-def check_nifti(path: Path) -> None:
-    """All raw NIfTI checks: header geometry and scaling, then the stored voxels of float images."""
+def check_nifti(path: Path) -> bool:
+    """All raw NIfTI checks: header geometry and scaling, then the stored voxels of float images.
+    True when the whole file was read (so a compressed stream is known to be complete)."""
     header = read_nifti_header(path)
     if header is None:
-        return
+        return False
     check_nifti_header(path, header)
     bad = count_non_finite_nifti_voxels(path, header)
     if bad:
         raise InputError(f"image file {path} contains {bad} NaN or infinite voxels; {VOXEL_FIX}")
+    return bad is not None and header.single_file
 
 
 def read_nrrd_fields(path: Path) -> dict[str, str] | None:
@@ -361,11 +379,15 @@ def nifti_version(path: Path) -> int | None:
 
 
 def check_raw_header(path: Path) -> None:
-    """Run the raw checks this module has for the file's format (NIfTI, NRRD, MetaImage); others pass."""
+    """Run the raw checks this module has for the file's format (NIfTI, NRRD, MetaImage); others pass.
+    A ``.gz`` stream is checked for completeness first (during the NIfTI voxel scan when there is one)."""
     name = path.name.lower()
+    verified = False
     if name.endswith((".nii", ".nii.gz", ".hdr", ".hdr.gz")):
-        check_nifti(path)
+        verified = check_nifti(path)
     elif name.endswith((".nrrd", ".nhdr")):
         check_nrrd(path)
     elif name.endswith((".mha", ".mhd")):
         check_metaimage(path)
+    if name.endswith(".gz") and not verified:
+        check_stream_complete(path)

@@ -10,11 +10,9 @@ destination folder and is renamed only when complete, so a failed write never le
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import tempfile
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,18 +55,6 @@ def require_memory(nbytes: float, what: str) -> None:
             f"{what} needs about {nbytes / 2**30:.1f} GiB of memory but only {available / 2**30:.1f} GiB is "
             "available; crop or downsample the image (e.g. Crop Volume in 3D Slicer) or free memory"
         )
-
-
-def _check_gzip_complete(path: Path) -> None:
-    # SimpleITK loads a truncated .nii.gz without complaint and fills the missing voxels with garbage.
-    try:
-        with gzip.open(path, "rb") as handle:
-            while handle.read(1 << 24):
-                pass
-    except (EOFError, OSError, zlib.error) as error:
-        raise InputError(
-            f"file {path} is truncated or corrupt ({error}); re-export or re-download it"
-        ) from None
 
 
 def _itk_reason(error: RuntimeError, printed: str) -> str:
@@ -154,8 +140,6 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image:
         return _load_dicom_series(path, label)
     if path.stat().st_size == 0:
         raise InputError(f"image file {path} is empty (0 bytes); re-export it")
-    if path.suffix == ".gz":
-        _check_gzip_complete(path)
     check_raw_header(path)
     with _itk_readable(path) as itk_path:
         reader = _read_information(path, itk_path)
