@@ -103,7 +103,7 @@ def test_a_crash_arrives_as_an_error_message_with_exit_code_1(tmp_path, monkeypa
     def crash(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("synthtrust.worker.execute.execute", crash)
+    monkeypatch.setattr("synthtrust.worker.jobs.execute", crash)
     assert worker_main([str(folder)]) == protocol.EXIT_FAILED
     lines = [protocol.parse_line(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[-1] == {"type": "error", "error": "RuntimeError", "message": "engine exploded"}
