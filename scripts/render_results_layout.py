@@ -29,8 +29,9 @@ CASE = SHARED_DATA / "brainles_tcga" / "TCGA-FG-6692"
 # The columns the picture shows; the table node has all of them plus case, seed and segmenter.
 # The panel's default parametric tumour (the parameter node's defaults).
 PANEL_TUMOUR = {"size_mm": 28.0, "edema_mm": 8.0, "enhancing_rim_mm": 3.0, "necrosis": True, "irregularity": 0.35}
-COLUMNS = ["case", "region", "Dice", "HD95 (mm)", "Surface Dice", "Reference volume (mL)", "Predicted volume (mL)",
-           "Fidelity", "Hallucinated (mL)", "Off-target voxels", "T1", "T2", "T3", "T4", "T5"]
+# (the headers come from the core's one table definition, synthtrust.results.table.RESULTS_TABLE)
+SHOWN_COLUMNS = ("case", "region", "dice", "hd95", "surface_dice", "reference_volume_ml", "predicted_volume_ml",
+                 "fidelity_passed", "hallucinated_ml", "off_target_voxels", "T1", "T2", "T3", "T4", "T5")
 
 
 def crop(image, start_zyx, size: int):
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from SynthTrustSlicerLib.logic import RunRequest, SynthTrustSlicerLogic
 
     from synthtrust import scene
+    from synthtrust.results.table import RESULTS_TABLE
     from synthtrust.scene.display import ResultsNodes
 
     problem = headless_rendering_problem()
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = session.subject_hierarchy().GetItemName(outcome.folder_item_id)
     nodes = ResultsNodes.of_run(outcome, lesion, title=f"SynthTrust results layout: '{folder}', variant 1 of "
                                 f"{arguments.variants} (FLAIR shown), TCGA-FG-6692 crop with its fusion reference",
-                                table_columns=COLUMNS)
+                                table_columns=[c.header for c in RESULTS_TABLE if c.key in SHOWN_COLUMNS])
     path = render_results_png(session, nodes, arguments.out, view_size=arguments.view_size,
                               table_rows=outcome.table_node.GetNumberOfRows())
     finished = time.perf_counter()
