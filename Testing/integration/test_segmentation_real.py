@@ -11,7 +11,8 @@ from conftest import shared_file
 from synthtrust.imaging.io import load_channels, load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.metrics import evaluate_labels
-from synthtrust.segmentation import NetworkConfig, Segmenter, build_network, read_manifest
+from synthtrust.models.manifest import read_manifest
+from synthtrust.segmentation import NetworkConfig, Segmenter, build_network
 from synthtrust.segmentation.datasets import brain_tumor_dataset, cardiac_scar_dataset
 
 pytestmark = pytest.mark.integration

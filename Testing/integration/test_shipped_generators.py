@@ -11,7 +11,7 @@ from synthtrust.editing.scar import place_scar
 from synthtrust.editing.tumor import place_tumor
 from synthtrust.imaging.io import load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
-from synthtrust.segmentation.manifest import load_default_segmenter
+from synthtrust.segmentation.loading import load_default_segmenter
 from synthtrust.synthesis.engines import make_synthesizer
 from synthtrust.trust.audits import conditioning_fidelity, without_existing_lesions
 

@@ -252,7 +252,7 @@ def test_bad_input_is_refused_with_the_fix(generators):
 def test_generators_load_from_pt_files_and_monai_bundles_and_refuse_a_wrong_hash(generators, tmp_path):
     from safetensors.torch import load_file, save_file
 
-    from synthtrust.segmentation.manifest import ModelEntry, verify_model_file
+    from synthtrust.models.manifest import ModelEntry, verify_model_file
 
     source = generators["brain-tumor"]
     state = load_file(str(source))
@@ -277,7 +277,11 @@ def test_generators_load_from_pt_files_and_monai_bundles_and_refuse_a_wrong_hash
     assert all(torch.equal(value, state[key]) for key, value in loaded.network.state_dict().items())
     network_def["_target_"] = "$__import__('os').system('echo unsafe')"
     (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}))
-    with pytest.raises(InputError, match="DiffusionModelUNet"):
+    with pytest.raises(InputError, match="never runs code from a model folder"):
+        load_generator(bundle)
+    network_def["_target_"] = "monai.networks.nets.UNet"
+    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}))
+    with pytest.raises(InputError, match="'UNet' is not a DiffusionModelUNet"):
         load_generator(bundle)
 
     entry = ModelEntry(id="tiny", task="brain-tumor", channels=["flair", "t1c"], file=source.name, sha256="0" * 64,

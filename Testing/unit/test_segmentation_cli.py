@@ -12,7 +12,7 @@ from test_segmentation_inference import tiny_segmenter
 
 from synthtrust.cli.main import main
 from synthtrust.imaging.io import load_image, save_image
-from synthtrust.segmentation.checkpoints import save_weights
+from synthtrust.models.checkpoints import save_weights
 from synthtrust.segmentation.datasets import toy_case
 
 

@@ -9,7 +9,8 @@ import torch
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
-from synthtrust.segmentation import NetworkConfig, Segmenter, build_network, choose_device
+from synthtrust.models.device import choose_device
+from synthtrust.segmentation import NetworkConfig, Segmenter, build_network
 from synthtrust.segmentation.preprocessing import normalize_channel, working_geometry
 
 TINY = {

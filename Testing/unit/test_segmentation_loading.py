@@ -12,15 +12,11 @@ from test_segmentation_inference import tiny_config, tiny_segmenter
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
+from synthtrust.models.checkpoints import save_weights
+from synthtrust.models.manifest import read_manifest, resolve_default_model
+from synthtrust.models.model_files import update_manifest
 from synthtrust.provenance import file_sha256
-from synthtrust.segmentation import (
-    NetworkConfig,
-    load_default_segmenter,
-    load_segmenter,
-    resolve_default_model,
-)
-from synthtrust.segmentation.checkpoints import save_weights
-from synthtrust.segmentation.model_card import update_manifest
+from synthtrust.segmentation import NetworkConfig, load_default_segmenter, load_segmenter
 
 
 def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -184,7 +180,6 @@ def test_a_default_whose_weights_do_not_match_the_manifest_sha256_is_refused(res
 
 
 def test_the_shipped_manifest_is_valid_json_with_a_models_list():
-    from synthtrust.segmentation import read_manifest
 
     assert isinstance(read_manifest(), list)
 

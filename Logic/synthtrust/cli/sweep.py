@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from synthtrust.labels.schema import TASK_SCHEMAS, get_schema
     from synthtrust.provenance import make_record, provenance_path, write_json
     from synthtrust.segmentation.loading import load_segmenter
-    from synthtrust.segmentation.manifest import load_default_segmenter
+    from synthtrust.segmentation.loading import load_default_segmenter
     from synthtrust.sweep import run_sweep, scar_points, tumour_points, write_table
     from synthtrust.synthesis.engines import make_synthesizer
 

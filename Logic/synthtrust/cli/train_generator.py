@@ -52,9 +52,9 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from synthtrust.segmentation.config import canonical_channel
-    from synthtrust.segmentation.model_card import update_manifest
-    from synthtrust.segmentation.segmenter import choose_device
+    from synthtrust.models.channels import canonical_channel
+    from synthtrust.models.model_files import update_manifest
+    from synthtrust.models.device import choose_device
     from synthtrust.synthesis.diffusion.config import preset
     from synthtrust.synthesis.diffusion.data import generator_cases, toy_cases
     from synthtrust.synthesis.diffusion.training import GeneratorTraining, train_generator

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from synthtrust.segmentation.config import preset_config
     from synthtrust.segmentation.datasets import default_dataset, toy_dataset
-    from synthtrust.segmentation.model_card import update_manifest
+    from synthtrust.models.model_files import update_manifest
     from synthtrust.segmentation.training import TrainingConfig, train_segmenter
 
     if args.iterations < 1:

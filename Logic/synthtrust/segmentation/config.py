@@ -9,7 +9,9 @@ checkpoints trained with MONAI's ``LoadImage`` pipelines see the layout they wer
 - ``roi_size`` is ``(x, y, z)`` voxels of the model grid.
 
 Output class ``k`` of the network means label value ``label_values[k]`` of the task's schema (e.g. BraTS
-2021: ``[0, 1, 2, 4]``; EMIDEC: ``[0, 1, 2, 3, 4]``).
+2021: ``[0, 1, 2, 4]``; EMIDEC: ``[0, 1, 2, 3, 4]``). A ``sigmoid`` network instead has one output per
+schema region in ``output_regions`` (MONAI's BraTS bundle: TC, WT, ET); ``outputs.py`` says how those
+become labels, and ``label_values`` are then the labels they produce.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from pathlib import Path
 
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS, LabelSchema, get_schema
+from synthtrust.models.channels import canonical_channel
+from synthtrust.segmentation.outputs import ACTIVATIONS, MultiLabelPlan, multilabel_plan
 
 CONFIG_FORMAT = "synthtrust-segmenter-config"
 CONFIG_FORMAT_VERSION = 1
 ARCHITECTURES = ("unet", "segresnet", "swinunetr")
+BLEND_MODES = ("gaussian", "constant")  # how overlapping sliding windows are averaged (MONAI's ``mode``)
 NORMALIZATIONS = {
     "zscore-nonzero": "per channel: subtract the mean and divide by the standard deviation of the non-zero "
                       "voxels; zero voxels (background outside a skull-stripped brain) stay 0. Idempotent, so "
@@ -32,17 +37,6 @@ NORMALIZATIONS = {
     "zscore": "per channel: subtract the mean and divide by the standard deviation of all voxels",
     "none": "voxels are passed unchanged",
 }
-# Alternative names people and files use for the same MR contrasts.
-CHANNEL_ALIASES = {"fla": "flair", "t2flair": "flair", "t2-flair": "flair", "t1ce": "t1c", "t1gd": "t1c",
-                   "t1-gd": "t1c", "t1post": "t1c", "de": "lge", "psir": "lge"}
-
-
-def canonical_channel(name: str) -> str:
-    """Lower-case channel name with common aliases folded (``T1ce`` -> ``t1c``, ``fla`` -> ``flair``)."""
-    key = str(name).strip().lower()
-    return CHANNEL_ALIASES.get(key, key)
-
-
 def default_network_kwargs(architecture: str) -> dict:
     """Small, CPU-friendly settings for each architecture (the shipped defaults use the UNet ones); a
     config stores its full ``network_kwargs``, so these never change an existing model."""
@@ -85,6 +79,10 @@ class NetworkConfig:
     sw_batch_size: int = 1
     id: str = ""
     schema: str = ""
+    output: str = "softmax"  # or "sigmoid": one output per region of output_regions, thresholded
+    output_regions: list[str] = field(default_factory=list)
+    threshold: float = 0.5
+    blend_mode: str = "gaussian"
 
     def __post_init__(self) -> None:
         self.channels = [canonical_channel(c) for c in self.channels]
@@ -102,7 +100,11 @@ class NetworkConfig:
 
     @property
     def out_channels(self) -> int:
-        return len(self.label_values)
+        return len(self.output_regions) if self.output == "sigmoid" else len(self.label_values)
+
+    def multilabel_plan(self) -> MultiLabelPlan:
+        where = f"segmenter config {self.id!r}" if self.id else "segmenter config"
+        return multilabel_plan(self.label_schema(), self.output_regions, where)
 
     def label_schema(self) -> LabelSchema:
         return get_schema(self.schema)
@@ -142,6 +144,20 @@ class NetworkConfig:
             raise InputError(f"{where}: overlap {self.overlap} must be in [0, 1)")
         if self.sw_batch_size < 1:
             raise InputError(f"{where}: sw_batch_size {self.sw_batch_size} must be at least 1")
+        if self.blend_mode not in BLEND_MODES:
+            raise InputError(f"{where}: blend_mode {self.blend_mode!r} is unknown; use {' or '.join(BLEND_MODES)}")
+        if self.output not in ACTIVATIONS:
+            raise InputError(f"{where}: output {self.output!r} is unknown; use {' or '.join(ACTIVATIONS)}")
+        if self.output == "sigmoid":
+            produced = self.multilabel_plan().label_values
+            if self.label_values != produced:
+                raise InputError(f"{where}: sigmoid outputs {self.output_regions} produce the labels {produced}, "
+                                 f"not label_values {self.label_values}; set label_values to {produced}")
+            if not 0.0 < self.threshold < 1.0:
+                raise InputError(f"{where}: threshold {self.threshold} must be between 0 and 1")
+        elif self.output_regions:
+            raise InputError(f"{where}: output_regions are for sigmoid outputs; set output to \"sigmoid\" or "
+                             "remove them")
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -26,7 +26,7 @@ from scipy import ndimage
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
 from synthtrust.labels.schema import EMIDEC, brats_schema
-from synthtrust.segmentation.config import canonical_channel
+from synthtrust.models.channels import canonical_channel
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Segmenters from local files only: a checkpoint beside its config JSON, or a MONAI bundle folder.
-Nothing is ever downloaded, and no file is unpickled beyond plain tensors."""
+"""Segmenters from local files only: a checkpoint beside its config JSON, a MONAI bundle folder, or a
+shipped default of the model manifest (sha256-verified). Nothing is ever downloaded, and no file is
+unpickled beyond plain tensors."""
 
 from __future__ import annotations
 
@@ -7,17 +8,15 @@ import os
 from pathlib import Path
 
 from synthtrust.errors import InputError
+from synthtrust.models.bundles import is_bundle
+from synthtrust.models.checkpoints import fit_state_dict, read_state_dict
+from synthtrust.models.files import config_beside, is_weights_file, weights_stem
+from synthtrust.models.manifest import resolve_default_model, verify_model_file
 from synthtrust.provenance import file_sha256
-from synthtrust.segmentation.bundle import is_bundle, read_bundle_config
-from synthtrust.segmentation.checkpoints import WEIGHT_SUFFIXES, fit_state_dict, read_state_dict, weights_stem
+from synthtrust.segmentation.bundle import read_bundle_config
 from synthtrust.segmentation.config import NetworkConfig
 from synthtrust.segmentation.networks import build_network
 from synthtrust.segmentation.segmenter import Segmenter
-
-
-def config_beside(weights: Path) -> Path:
-    """``model.safetensors`` / ``model.pt`` -> ``model.json``."""
-    return weights.with_name(weights_stem(weights) + ".json")
 
 
 def load_checkpoint(weights: str | os.PathLike, config: str | os.PathLike | NetworkConfig | None = None,
@@ -63,7 +62,7 @@ def load_segmenter(path: str | os.PathLike, device: str = "auto", task: str | No
             raise InputError(f"folder {path} is not a MONAI bundle (no configs/inference.json or .yaml); pass "
                              "the bundle folder or a checkpoint file")
         segmenter = load_bundle(path, device, task)
-    elif path.name.endswith(WEIGHT_SUFFIXES):
+    elif is_weights_file(path):
         segmenter = load_checkpoint(path, config, device)
     else:
         raise InputError(f"model {path} is neither a checkpoint (.safetensors, .pt, .pth) nor a MONAI bundle "
@@ -71,4 +70,18 @@ def load_segmenter(path: str | os.PathLike, device: str = "auto", task: str | No
     if task and segmenter.config.task != task:
         raise InputError(f"model {segmenter.model_id} segments {segmenter.config.task}, not {task}; choose a "
                          f"{task} model or change --task")
+    return segmenter
+
+
+def load_default_segmenter(task: str, channels: list[str], device: str = "auto",
+                           manifest: str | os.PathLike | None = None) -> Segmenter:
+    """The sha256-verified default segmenter of the model manifest for task + channels."""
+    entry = resolve_default_model(task, channels, manifest)
+    verify_model_file(entry)
+    segmenter = load_checkpoint(entry.weights_path, entry.config_path, device, sha256=entry.sha256.lower())
+    if segmenter.config.task != task or sorted(segmenter.config.channels) != sorted(entry.channels):
+        raise InputError(f"default model {entry.id}: its config ({segmenter.config.task}, channels "
+                         f"{segmenter.config.channels}) disagrees with the manifest ({task}, {entry.channels}); "
+                         "restore the model files")
+    segmenter.model_id = entry.id
     return segmenter

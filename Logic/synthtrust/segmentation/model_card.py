@@ -1,10 +1,9 @@
-"""The files a training run leaves beside its weights: network config, loss curve, model card, manifest
-entry; and the optional entry in a models manifest."""
+"""What a segmenter's training run leaves beside its weights: network config, loss curve, model card and
+manifest entry (written through :mod:`synthtrust.models.model_files`, which generators share)."""
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 from pathlib import Path
 
@@ -12,33 +11,10 @@ import numpy as np
 import torch
 
 import synthtrust
-from synthtrust.errors import InputError
-from synthtrust.imaging.io import atomic_path
-from synthtrust.provenance import write_json
-from synthtrust.segmentation.datasets import data_root
-from synthtrust.segmentation.manifest import MANIFEST_NAME, ModelEntry
+from synthtrust.models.manifest import ModelEntry
+from synthtrust.models.model_files import write_loss_curve, write_manifest_entry, write_model_card
 
 WEIGHTS_LICENCE = "BSD-3-Clause (weights); training data licences listed in training_data"
-
-
-def external_evaluation(segmenter, root: Path | None = None) -> dict:
-    """Cardiac models: Dice on the real EMIDEC LGE case, when present. EMIDEC is CC BY-NC-SA 4.0: it is
-    used here only to *evaluate*, never to train."""
-    if segmenter.config.task != "cardiac-scar":
-        return {}
-    folder = data_root(root) / "emidec_Case_P100"
-    if not (folder / "Case_P100_image.nii.gz").is_file():
-        return {}
-    from synthtrust.imaging.io import load_image
-    from synthtrust.segmentation.datasets import Case
-    from synthtrust.segmentation.training import region_dice
-
-    image = load_image(folder / "Case_P100_image.nii.gz", "lge")
-    labels = load_image(folder / "Case_P100_label.nii.gz", "labels")
-    case = Case("EMIDEC Case_P100", [image.with_array(image.array.astype(np.float32))],
-                labels.with_array(labels.array.astype(np.uint8)), "EMIDEC")
-    return {"case": "EMIDEC Case_P100 (real LGE; CC BY-NC-SA 4.0, evaluation only)",
-            "dice": {k: round(v, 4) for k, v in region_dice(case, segmenter).items()}}
 
 
 def manifest_entry(config, report) -> dict:
@@ -62,31 +38,6 @@ def manifest_entry(config, report) -> dict:
                 "bound for inference"},
         version=synthtrust.__version__)
     return entry.to_dict()
-
-
-def _write_loss_curve(losses: list[float], stem: Path, title: str) -> tuple[Path, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    table = stem.with_name(stem.name + "_loss.csv")
-    with atomic_path(table) as temporary:
-        temporary.write_text("iteration,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(losses)))
-    figure, axis = plt.subplots(figsize=(6, 3.5), dpi=90)
-    axis.plot(np.arange(1, len(losses) + 1), losses, color="0.75", linewidth=0.8, label="per iteration")
-    window = max(len(losses) // 25, 1)
-    if window > 1:
-        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-        axis.plot(np.arange(window, len(losses) + 1), smooth, color="C0", label=f"mean of {window}")
-    axis.set(xlabel="iteration", ylabel="Dice + cross-entropy loss", title=title)
-    axis.legend()
-    figure.tight_layout()
-    image = stem.with_name(stem.name + "_loss.png")
-    with atomic_path(image) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return image, table
 
 
 def _card(config, report) -> str:
@@ -154,28 +105,13 @@ def write_model_files(config, report) -> None:
     out = Path(config.out_dir)
     stem = out / config.network.id
     report.files["config"] = str(config.network.save(stem.with_suffix(".json")))
-    curve, table = _write_loss_curve(report.losses, stem, config.network.id)
+    curve, table = write_loss_curve(report.losses, stem, config.network.id, "Dice + cross-entropy loss")
     report.files["loss_curve"], report.files["loss_table"] = str(curve), str(table)
     card = stem.with_suffix(".md")
     report.files["model_card"] = str(card)
-    with atomic_path(card) as temporary:
-        temporary.write_text(_card(config, report))
+    write_model_card(_card(config, report), card)
     entry = stem.with_name(stem.name + ".manifest-entry.json")
-    write_json(manifest_entry(config, report), entry)
+    write_manifest_entry(manifest_entry(config, report), entry)
     report.files["manifest_entry"] = str(entry)
 
 
-def update_manifest(manifest: str | os.PathLike, entry: dict) -> Path:
-    """Add ``entry`` to a models manifest, replacing one with the same id (the file is created if absent)."""
-    manifest = Path(manifest)
-    if manifest.exists():
-        try:
-            data = json.loads(manifest.read_text())
-        except json.JSONDecodeError as error:
-            raise InputError(f"model manifest {manifest} is not valid JSON ({error}); fix it first") from None
-    else:
-        data = {"models": []}
-    if manifest.name != MANIFEST_NAME:
-        raise InputError(f"{manifest} is not named {MANIFEST_NAME}")
-    data["models"] = [m for m in data.get("models", []) if m.get("id") != entry["id"]] + [entry]
-    return write_json(data, manifest)

@@ -13,14 +13,16 @@ import torch
 
 from synthtrust.errors import CancelledError, InputError
 from synthtrust.imaging.image import Image
-from synthtrust.segmentation.config import NetworkConfig, canonical_channel
+from synthtrust.models.channels import canonical_channel
+from synthtrust.models.device import choose_device
+from synthtrust.segmentation.config import NetworkConfig
+from synthtrust.segmentation.outputs import sigmoid_decode, softmax_decode
 from synthtrust.segmentation.preprocessing import (
     classes_to_input_grid,
     prepare_channels,
     probabilities_to_input_grid,
 )
 
-DEVICES = ("auto", "cpu", "cuda")
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -32,20 +34,6 @@ class SegmentationResult:
     labels: Image
     probabilities: np.ndarray
     provenance: dict
-
-
-def choose_device(device: str = "auto") -> torch.device:
-    """``auto`` takes a usable CUDA GPU, else the CPU; ``cuda`` without one is refused with the reason."""
-    device = (device or "auto").lower()
-    if device not in DEVICES:
-        raise InputError(f"device {device!r} is unknown; use auto, cpu or cuda")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise InputError(f"device cuda was requested but no usable CUDA GPU was found (torch {torch.__version__}, "
-                         f"{build}); use --device cpu or --device auto")
-    return torch.device(device)
 
 
 def count_windows(size_xyz, roi_size, overlap: float) -> int:
@@ -114,10 +102,13 @@ class Segmenter:
         with torch.inference_mode():
             tensor = torch.from_numpy(volume)[None].to(self.device)
             logits = sliding_window_inference(tensor, list(self.config.roi_size), self.config.sw_batch_size,
-                                              predictor, overlap=self.config.overlap, mode="gaussian")
-            probabilities = torch.softmax(logits.float(), dim=1)[0]
-            classes = torch.argmax(probabilities, dim=0).to(torch.uint8).cpu().numpy()
-            probabilities = probabilities.cpu().numpy()
+                                              predictor, overlap=self.config.overlap, mode=self.config.blend_mode)
+            if self.config.output == "sigmoid":
+                probabilities, classes = sigmoid_decode(logits[0].float(), self.config.multilabel_plan(),
+                                                        self.config.threshold)
+            else:
+                probabilities, classes = softmax_decode(logits[0].float())
+            classes, probabilities = classes.cpu().numpy(), probabilities.cpu().numpy()
         source = channels[0].geometry
         # Labels are the model's own decisions carried back by nearest neighbour; probabilities linearly.
         values = np.asarray(self.config.label_values, np.uint8)
@@ -129,6 +120,10 @@ class Segmenter:
             "channels": list(self.config.channels), "label_values": list(self.config.label_values),
             "device": str(self.device), "working_spacing_mm": list(working.spacing),
             "roi_size": list(self.config.roi_size), "overlap": self.config.overlap,
+            "sw_batch_size": self.config.sw_batch_size, "blend_mode": self.config.blend_mode,
+            "output": self.config.output, **({"output_regions": list(self.config.output_regions),
+                                              "threshold": self.config.threshold}
+                                             if self.config.output == "sigmoid" else {}),
             "normalization": self.config.normalization, "windows": total, "started": started_at,
             "seconds": round(time.perf_counter() - started, 3),
         }

@@ -19,11 +19,13 @@ import numpy as np
 import torch
 
 from synthtrust.errors import CancelledError, InputError
+from synthtrust.models.device import choose_device
 from synthtrust.segmentation.config import NetworkConfig
 from synthtrust.segmentation.datasets import Case, Dataset
 from synthtrust.segmentation.networks import build_network
 from synthtrust.segmentation.preprocessing import prepare_channels, prepare_labels
-from synthtrust.segmentation.segmenter import Segmenter, choose_device
+from synthtrust.segmentation.segmenter import Segmenter
+from synthtrust.segmentation.validation import external_evaluation, region_dice
 
 TrainingProgress = Callable[[int, int, float], None]  # (iteration done, total, loss)
 
@@ -68,6 +70,9 @@ class TrainingConfig:
         if self.dataset.task != self.network.task or self.dataset.channels != self.network.channels:
             raise InputError(f"dataset {self.dataset.name} ({self.dataset.task}, {self.dataset.channels}) does not "
                              f"match the network ({self.network.task}, {self.network.channels})")
+        if self.network.output != "softmax":
+            raise InputError(f"network output {self.network.output!r}: training writes softmax segmenters only "
+                             "(Dice + cross-entropy over classes); set output to \"softmax\"")
         if not self.network.id:
             raise InputError("the network config needs an id: it names the files written")
         if not self.dataset.training:
@@ -172,16 +177,6 @@ def augment(volume: np.ndarray, classes: np.ndarray, rng: np.random.Generator,
     return volume.astype(np.float32), np.ascontiguousarray(classes)
 
 
-def region_dice(case: Case, segmenter: Segmenter) -> dict[str, float]:
-    """Dice per region of the task schema (BraTS empty-mask convention), on the case's own grid."""
-    from synthtrust.metrics import evaluate_labels
-
-    prediction = segmenter.predict(case.channels)
-    evaluation = evaluate_labels(case.labels.array, prediction.labels.array, segmenter.config.label_schema(),
-                                 case.labels.spacing_zyx)
-    return {region: float(metrics.dice) for region, metrics in evaluation.regions.items()}
-
-
 def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
@@ -192,8 +187,8 @@ def train_segmenter(config: TrainingConfig, progress: TrainingProgress | None = 
     """Train, validate and write the model files (see the module docstring); returns the report."""
     from monai.losses import DiceCELoss
 
-    from synthtrust.segmentation.checkpoints import save_weights
-    from synthtrust.segmentation.model_card import external_evaluation, write_model_files
+    from synthtrust.models.checkpoints import save_weights
+    from synthtrust.segmentation.model_card import write_model_files
 
     config.validate()
     log = log or (lambda message: None)

@@ -46,7 +46,7 @@ def make_synthesizer(engine: str, **options):
 
 
 def _default_segmenter(options: dict):
-    from synthtrust.segmentation.manifest import load_default_segmenter
+    from synthtrust.segmentation.loading import load_default_segmenter
 
     task, channels = options.get("task"), options.get("channels")
     if not task or not channels:

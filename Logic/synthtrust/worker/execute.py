@@ -58,7 +58,7 @@ def _engine_options(spec: RunSettings) -> dict:
     options = spec.engine_options.given()
     model = options.get("model")
     if model and not Path(model).exists():
-        from synthtrust.segmentation.manifest import read_manifest, verify_model_file
+        from synthtrust.models.manifest import read_manifest, verify_model_file
 
         generators = {e.id: e for e in read_manifest() if e.kind == "generator"}
         if model not in generators:

@@ -19,7 +19,7 @@ from scipy import ndimage
 from synthtrust.errors import InputError
 from synthtrust.segmentation.datasets import Case, CaseSpec, data_root
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
-from synthtrust.synthesis.diffusion.region import IntensityScale
+from synthtrust.synthesis.diffusion.region import IntensityScale, anatomy_mask
 
 
 @dataclass
@@ -37,8 +37,6 @@ def model_grid_shape(shape_zyx, spacing_zyx, config: GeneratorConfig) -> tuple[i
 
 
 def prepare_case(case: Case, config: GeneratorConfig) -> PreparedCase:
-    from synthtrust.synthesis.diffusion.engine import _anatomy_mask
-
     names = [image.name for image in case.channels]
     shape = model_grid_shape(case.labels.array.shape, case.labels.spacing_zyx, config)
     scaled = []
@@ -48,7 +46,7 @@ def prepare_case(case: Case, config: GeneratorConfig) -> PreparedCase:
         scaled.append(scale.to_model(F.interpolate(volume, size=shape, mode="trilinear", align_corners=False))[0, 0])
     labels = torch.from_numpy(case.labels.array.astype(np.int64))[None, None].float()
     labels = F.interpolate(labels, size=shape, mode="nearest")[0, 0].numpy().astype(np.int16)
-    anatomy = _anatomy_mask(case.channels, case.labels, config.schema, None).astype(np.float32)
+    anatomy = anatomy_mask(case.channels, case.labels, config.schema, None).astype(np.float32)
     anatomy = F.interpolate(torch.from_numpy(anatomy)[None, None], size=shape, mode="trilinear",
                             align_corners=False)[0, 0].numpy() > 0.5
     if not anatomy.any():

@@ -22,7 +22,7 @@ from synthtrust.editing.edit import mask_checksum
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image, require_same_grid
 from synthtrust.labels.schema import LabelSchema
-from synthtrust.segmentation.config import canonical_channel
+from synthtrust.models.channels import canonical_channel
 from synthtrust.synthesis.base import SynthesisResult, validate_synthesis_inputs
 from synthtrust.synthesis.diffusion import region as grid
 from synthtrust.synthesis.diffusion.memory import after_out_of_memory, estimate_sampling_bytes, pick_device
@@ -37,18 +37,6 @@ from synthtrust.synthesis.diffusion.sampler import SamplingRequest, StepProgress
 SCHEMA_TASKS = {"brats": "brain-tumor", "emidec": "cardiac-scar"}
 # Share of the lesion that may lie outside the anatomy before the edit is refused (hand-drawn borders leak).
 MAX_OUTSIDE_ANATOMY = 0.25
-
-
-def _anatomy_mask(channels: list[Image], lesion: Image, schema: LabelSchema, anatomy: Image | None) -> np.ndarray:
-    """The anatomy the lesion belongs in: given, else the myocardium of a cardiac map, else the foreground."""
-    if anatomy is not None:
-        require_same_grid(lesion, anatomy, what="anatomy mask")
-        return anatomy.array > 0
-    if schema.name == "emidec" and np.isin(lesion.array, (2, 3, 4)).any():
-        return schema.region_mask(lesion.array, "myocardium")
-    first = channels[0].array
-    fill = grid.background_value(first.astype(np.float32))
-    return first != fill if fill is not None else np.ones(first.shape, bool)
 
 
 class DiffusionSynthesizer:
@@ -101,7 +89,7 @@ class DiffusionSynthesizer:
 
     def guidance_segmenter(self, task: str, modalities: list[str]):
         if self.segmenter is None:
-            from synthtrust.segmentation.manifest import load_default_segmenter
+            from synthtrust.segmentation.loading import load_default_segmenter
 
             self.segmenter = load_default_segmenter(task, modalities, device="cpu")
         return self.segmenter
@@ -120,7 +108,7 @@ class DiffusionSynthesizer:
         if self.steps > generator.config.num_train_timesteps:
             raise InputError(f"--steps {self.steps} exceeds the {generator.config.num_train_timesteps} timesteps "
                              f"generator {generator.model_id} was trained with; use at most that many")
-        anatomy_mask = _anatomy_mask(channels, lesion, schema, anatomy)
+        anatomy_mask = grid.anatomy_mask(channels, lesion, schema, anatomy)
         outside = float(np.count_nonzero(lesion_region & ~anatomy_mask)) / float(np.count_nonzero(lesion_region))
         if outside > MAX_OUTSIDE_ANATOMY:
             where = "brain" if task == "brain-tumor" else "myocardium"
@@ -164,7 +152,7 @@ class DiffusionSynthesizer:
                              f"{'empty' if not mask.any() else 'the whole image'}")
         generator = self.load(task, modalities)
         schema = generator.config.schema
-        anatomy_mask = _anatomy_mask(channels, region.with_array(np.zeros(mask.shape, np.uint8)), schema, anatomy)
+        anatomy_mask = grid.anatomy_mask(channels, region.with_array(np.zeros(mask.shape, np.uint8)), schema, anatomy)
         box = grid.choose_region(mask, region.spacing_zyx, generator.config, self.whole_image)
         no_lesion = np.zeros(mask.shape, np.uint8)
         result = self._generate(channels, no_lesion, mask, anatomy_mask | mask, box, generator, task, modalities,

@@ -31,7 +31,7 @@ def estimate_sampling_bytes(config, shape: tuple[int, ...]) -> int:
 
 def pick_device(requested: str, needed_bytes: int, notes: list[str]) -> torch.device:
     """The device to sample on; a GPU without room for the region hands over to the CPU, with a note."""
-    from synthtrust.segmentation.segmenter import choose_device
+    from synthtrust.models.device import choose_device
 
     device = choose_device(requested)
     if device.type == "cuda":

@@ -4,7 +4,6 @@ generative bundle folder, or a shipped default verified against the manifest's s
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +11,12 @@ from pathlib import Path
 import torch
 
 from synthtrust.errors import InputError
+from synthtrust.models.bundles import network_definition, read_bundle
+from synthtrust.models.channels import canonical_channel
+from synthtrust.models.checkpoints import fit_state_dict, read_state_dict
+from synthtrust.models.files import config_beside, is_weights_file, weights_stem
+from synthtrust.models.manifest import list_models, verify_model_file
 from synthtrust.provenance import file_sha256
-from synthtrust.segmentation.checkpoints import WEIGHT_SUFFIXES, fit_state_dict, read_state_dict, weights_stem
-from synthtrust.segmentation.config import canonical_channel
 from synthtrust.synthesis.diffusion.config import SCHEDULERS, GeneratorConfig
 
 
@@ -33,7 +35,13 @@ def build_network(config: GeneratorConfig, network_kwargs: dict | None = None) -
     if any(kwargs.get("attention_levels", ())):
         # Flash attention is always faster and leaner, on the CPU too (measured, docs/performance.md).
         kwargs.setdefault("use_flash_attention", True)
-    return DiffusionModelUNet(**kwargs)
+    try:
+        return DiffusionModelUNet(**kwargs)
+    except (TypeError, ValueError, AssertionError) as error:
+        # MONAI's messages can span lines; the user gets the first, with what to fix.
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise InputError(f"cannot build DiffusionModelUNet with {kwargs}: {first[:200]}; fix the network "
+                         "settings of the generator config or bundle") from None
 
 
 def make_scheduler(config: GeneratorConfig, kind: str = "ddim"):
@@ -67,7 +75,7 @@ def load_generator_checkpoint(weights: str | os.PathLike, config: str | os.PathL
     weights = Path(weights)
     if not weights.is_file():
         raise InputError(f"generator weights {weights} do not exist; check the path given with --model")
-    config_path = Path(config) if config else weights.with_name(weights_stem(weights) + ".json")
+    config_path = Path(config) if config else config_beside(weights)
     if not config_path.is_file():
         raise InputError(f"generator checkpoint {weights} has no config: expected {config_path} (written by "
                          "'synthtrust train-generator'; see docs/synthesis.md)")
@@ -82,18 +90,13 @@ def load_generator_bundle(folder: str | os.PathLike) -> Generator:
     """A MONAI generative bundle: ``configs/inference.json`` whose ``network_def`` is a DiffusionModelUNet
     (literal arguments only: nothing from the folder is executed), weights in ``models/``, and the
     generator fields (task, channels, spacing ...) in ``configs/metadata.json`` under ``synthtrust``."""
-    from synthtrust.segmentation.bundle import _SafeResolver, parse_bundle
-
     folder = Path(folder)
-    parser, network_def, config_file, weights, metadata_file = parse_bundle(folder)
-    target = network_def.get("_target_", "") if isinstance(network_def, dict) else ""
-    if not isinstance(target, str) or target.rsplit(".", 1)[-1] != "DiffusionModelUNet":
-        raise InputError(f"MONAI bundle {folder}: network_def::_target_ {target!r} is not a DiffusionModelUNet; "
-                         "a generator bundle must define one")
-    resolver = _SafeResolver(parser, config_file)
-    kwargs = {k: resolver.resolve(v, f"network_def::{k}") for k, v in network_def.items() if not k.startswith("_")}
-    metadata = json.loads(metadata_file.read_text()) if metadata_file else {}
-    extra = metadata.get("synthtrust") if isinstance(metadata, dict) else None
+    bundle = read_bundle(folder)
+    network_class, kwargs = network_definition(bundle)
+    if network_class != "DiffusionModelUNet":
+        raise InputError(f"MONAI bundle {folder}: network_def::_target_ {network_class!r} is not a "
+                         "DiffusionModelUNet; a generator bundle must define one")
+    extra = bundle.metadata.get("synthtrust")
     if not isinstance(extra, dict):
         raise InputError(f"MONAI bundle {folder}: configs/metadata.json has no 'synthtrust' section naming the "
                          "generator's task, channels and spacing; add it (see docs/synthesis.md)")
@@ -109,8 +112,8 @@ def load_generator_bundle(folder: str | os.PathLike) -> Generator:
     for key in ("spatial_dims", "in_channels", "out_channels"):
         kwargs.pop(key, None)
     network = build_network(settings, kwargs)
-    fit_state_dict(network, read_state_dict(weights), str(weights), f"{folder}/configs (network_def)")
-    return Generator(network, settings, settings.id, file_sha256(weights), str(folder))
+    fit_state_dict(network, read_state_dict(bundle.weights), str(bundle.weights), f"{folder}/configs (network_def)")
+    return Generator(network, settings, settings.id, file_sha256(bundle.weights), str(folder))
 
 
 def load_generator(path: str | os.PathLike) -> Generator:
@@ -121,7 +124,7 @@ def load_generator(path: str | os.PathLike) -> Generator:
                          "folder")
     if path.is_dir():
         return load_generator_bundle(path)
-    if path.name.endswith(WEIGHT_SUFFIXES):
+    if is_weights_file(path):
         return load_generator_checkpoint(path)
     raise InputError(f"generator model {path} is neither a checkpoint (.safetensors, .pt, .pth) nor a MONAI "
                      "bundle folder")
@@ -130,10 +133,8 @@ def load_generator(path: str | os.PathLike) -> Generator:
 def load_default_generator(task: str, channels: list[str], engine: str,
                            manifest: str | os.PathLike | None = None) -> Generator:
     """The shipped generator for task + channels that serves ``engine``, sha256-verified before loading."""
-    from synthtrust.segmentation.manifest import read_manifest, verify_model_file
-
     wanted = sorted(canonical_channel(c) for c in channels)
-    entries = [e for e in read_manifest(manifest) if e.kind == "generator" and e.task == task]
+    entries = list_models(task, "generator", manifest)
     entry = next((e for e in entries if sorted(e.channels) == wanted and engine in e.engines), None)
     if entry is None:
         offered = "; ".join(f"{e.id} ({'+'.join(e.channels)})" for e in entries) or "none"

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from synthtrust.errors import InputError
+from synthtrust.imaging.image import Image, require_same_grid
+from synthtrust.labels.schema import LabelSchema
 from synthtrust.segmentation.preprocessing import background_value
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
 
@@ -40,6 +42,18 @@ class IntensityScale:
 
     def from_model(self, values: torch.Tensor) -> torch.Tensor:
         return values * self.clip * self.std + self.mean
+
+
+def anatomy_mask(channels: list[Image], lesion: Image, schema: LabelSchema, anatomy: Image | None) -> np.ndarray:
+    """The anatomy the lesion belongs in: given, else the myocardium of a cardiac map, else the foreground."""
+    if anatomy is not None:
+        require_same_grid(lesion, anatomy, what="anatomy mask")
+        return anatomy.array > 0
+    if schema.name == "emidec" and np.isin(lesion.array, (2, 3, 4)).any():
+        return schema.region_mask(lesion.array, "myocardium")
+    first = channels[0].array
+    fill = background_value(first.astype(np.float32))
+    return first != fill if fill is not None else np.ones(first.shape, bool)
 
 
 @dataclass(frozen=True)

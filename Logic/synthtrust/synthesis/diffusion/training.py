@@ -19,7 +19,7 @@ import torch
 import synthtrust
 from synthtrust.errors import CancelledError, InputError
 from synthtrust.provenance import json_text
-from synthtrust.segmentation.checkpoints import save_weights
+from synthtrust.models.checkpoints import save_weights
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
 from synthtrust.synthesis.diffusion.data import prepare_case, sample_patch
 from synthtrust.synthesis.diffusion.model import build_network, make_scheduler
@@ -180,13 +180,14 @@ def write_generator_files(network, training: GeneratorTraining, log: TrainingLog
     """Weights, config, loss curve, model card and a manifest entry (``<id>.manifest-entry.json``)."""
     from synthtrust.imaging.io import atomic_path
     from synthtrust.provenance import file_sha256
-    from synthtrust.segmentation.model_card import _write_loss_curve
+    from synthtrust.models.model_files import write_loss_curve
     from synthtrust.synthesis.diffusion.model_card import card_text
 
     config, out = training.config, training.out
     weights = save_weights(network, out / f"{config.id}.safetensors", {"id": config.id, "task": config.task})
     config.save(out / f"{config.id}.json")
-    _write_loss_curve(log.losses, out / config.id, f"{config.id}: noise MSE (x{INSIDE_WEIGHT:g} inside the region)")
+    write_loss_curve(log.losses, out / config.id, f"{config.id}: noise MSE (x{INSIDE_WEIGHT:g} inside the region)",
+                     "noise MSE")
     entry = {
         "id": config.id, "kind": "generator", "engines": list(config.engines), "task": config.task,
         "channels": list(config.channels), "file": weights.name, "sha256": file_sha256(weights),

@@ -1,5 +1,5 @@
 """Weights on disk: read them without executing code (safetensors, or ``torch.load(weights_only=True)``),
-check that they fit their network, and write them as safetensors."""
+check that they fit their network, and write them as safetensors. Shared by segmenters and generators."""
 
 from __future__ import annotations
 
@@ -11,18 +11,10 @@ import torch
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.io import atomic_path
+from synthtrust.models.files import WEIGHT_SUFFIXES
 
-WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 # Keys under which training scripts commonly nest the state dict inside a .pt file.
 NESTED_STATE_KEYS = ("state_dict", "model", "network", "model_state_dict", "net")
-
-
-def weights_stem(path: Path) -> str:
-    """``model.safetensors`` -> ``model`` (the config beside it is ``model.json``)."""
-    for suffix in WEIGHT_SUFFIXES:
-        if path.name.endswith(suffix):
-            return path.name[: -len(suffix)]
-    return path.stem
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
