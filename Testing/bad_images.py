@@ -108,3 +108,36 @@ def write_metaimage(path: Path, array: np.ndarray, *, spacing: str = "1 1 1", of
               f"DimSize = {' '.join(map(str, shape))}", "ElementType = MET_FLOAT", "ElementDataFile = LOCAL"]
     Path(path).write_bytes(("\n".join(header) + "\n").encode() + array.astype("<f4").tobytes())
     return Path(path)
+
+
+def write_dicom_series(folder: Path, array: np.ndarray, spacing=(0.7, 0.7, 3.0)) -> list[Path]:
+    """One implicit-VR DICOM file per slice of ``array`` (int16), with position and orientation tags."""
+    import SimpleITK as sitk
+
+    volume = sitk.GetImageFromArray(np.asarray(array, np.int16))
+    volume.SetSpacing(spacing)
+    files = []
+    for k in range(volume.GetSize()[2]):
+        slice_image = volume[:, :, k]
+        for tag, value in {"0008|0060": "MR", "0020|000d": "1.2.3", "0020|000e": "1.2.3.4",
+                           "0020|0013": str(k + 1), "0020|0032": f"0\\0\\{spacing[2] * k}",
+                           "0020|0037": "1\\0\\0\\0\\1\\0"}.items():
+            slice_image.SetMetaData(tag, value)
+        writer = sitk.ImageFileWriter()
+        writer.KeepOriginalImageUIDOn()
+        writer.SetFileName(str(Path(folder) / f"slice{k}.dcm"))
+        writer.Execute(slice_image)
+        files.append(Path(folder) / f"slice{k}.dcm")
+    return files
+
+
+def set_dicom_pixel_spacing(path: Path, text: str) -> None:
+    """Overwrite the Pixel Spacing (0028,0030) value of an implicit-VR file in place, keeping its length
+    (SimpleITK's writer always writes the image's own spacing, so a broken one must be put in by hand)."""
+    data = bytearray(Path(path).read_bytes())
+    at = data.find(b"\x28\x00\x30\x00")
+    length = struct.unpack("<I", data[at + 4:at + 8])[0]
+    value = text.encode().ljust(length)
+    assert len(value) == length, f"{text!r} does not fit in {length} bytes"
+    data[at + 8:at + 8 + length] = value
+    Path(path).write_bytes(bytes(data))

@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bad_images import (  # noqa: E402
     nifti1_bytes,
     nifti2_bytes,
+    set_dicom_pixel_spacing,
+    write_dicom_series,
     write_metaimage,
     write_nifti,
     write_nrrd,
@@ -159,6 +161,14 @@ def test_evaluate_refuses_a_zero_length_nrrd_space_direction(tmp_path, capfd):
 def test_segment_refuses_a_metaimage_with_zero_spacing(tmp_path, capfd, rng):
     image = write_metaimage(tmp_path / "t1.mha", brain(rng), spacing="1 0 1")
     refuse(capfd, segment(image, tmp_path), tmp_path, "t1.mha", "ElementSpacing (1, 0, 1)")
+
+
+def test_segment_refuses_a_dicom_series_whose_zero_pixel_spacing_gdcm_would_read_as_one_millimetre(tmp_path, capfd):
+    series = tmp_path / "series"
+    series.mkdir()
+    files = write_dicom_series(series, np.arange(4 * 6 * 5).reshape(4, 6, 5))
+    set_dicom_pixel_spacing(files[0], "0\\.7")
+    refuse(capfd, segment(series, tmp_path), tmp_path, "slice0.dcm", 'Pixel Spacing "0\\.7"', "> 0")
 
 
 # --- origin and orientation ----------------------------------------------------------------------------

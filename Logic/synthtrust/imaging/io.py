@@ -158,6 +158,33 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image:
     return _to_image(itk_image, label, str(path))
 
 
+# DICOM tags that place the voxels: (tag, name, values, whether each must be > 0). GDCM reads a Pixel Spacing
+# of "0\\0.7" as 1 x 1 mm without a word (measured), so the raw strings are checked, file by file.
+_DICOM_GEOMETRY_TAGS = (("0028|0030", "Pixel Spacing", 2, True), ("0020|0032", "Image Position (Patient)", 3, False),
+                        ("0020|0037", "Image Orientation (Patient)", 6, False))
+
+
+def _check_dicom_tags(file: Path) -> None:
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(file))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return  # unreadable files are refused by the series read with ITK's reason
+    for tag, what, count, positive in _DICOM_GEOMETRY_TAGS:
+        if not reader.HasMetaDataKey(tag):
+            continue
+        text = reader.GetMetaData(tag).strip()
+        try:
+            values = [float(v) for v in text.split("\\")]
+        except ValueError:
+            values = []
+        if len(values) != count or not all(math.isfinite(v) and (v > 0 or not positive) for v in values):
+            fix = SPACING_FIX if positive else GEOMETRY_FIX
+            condition = "finite numbers > 0" if positive else "finite numbers"
+            raise InputError(f'DICOM file {file} has {what} "{text}"; it must be {count} {condition}: {fix}')
+
+
 def _load_dicom_series(folder: Path, name: str) -> Image:
     with quiet_native_stderr():  # GDCM prints a line for every file in the folder that is not DICOM
         series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
@@ -168,6 +195,8 @@ def _load_dicom_series(folder: Path, name: str) -> Image:
                          "folder")
     with quiet_native_stderr() as printed:
         files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0])
+        for file in files:
+            _check_dicom_tags(Path(file))
         reader = sitk.ImageSeriesReader()
         reader.SetFileNames(files)
         try:
