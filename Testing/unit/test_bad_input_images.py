@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bad_images import (  # noqa: E402
+from bad_images import (
     nifti1_bytes,
     nifti2_bytes,
     set_dicom_pixel_spacing,
@@ -27,9 +24,9 @@ from bad_images import (  # noqa: E402
     write_nifti,
     write_nrrd,
 )
-from refusals import refuse  # noqa: E402
+from refusals import refuse
 
-from synthtrust.cli.main import main  # noqa: E402
+from synthtrust.cli.main import main
 
 SHAPE = (8, 10, 12)  # numpy (z, y, x)
 

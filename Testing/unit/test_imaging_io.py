@@ -5,12 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from bad_images import nifti1_bytes, nifti2_bytes, write_metaimage, write_nifti, write_nrrd
 
 from synthtrust import provenance
 from synthtrust.errors import InputError
@@ -157,24 +156,16 @@ def test_written_files_get_ordinary_permissions_not_private_ones(tmp_path, rng):
 # --- images are read as they are or refused (raw headers checked before ITK repairs them) ------------
 
 
-def _bad_images():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import bad_images
-
-    return bad_images
-
-
 def test_the_test_files_written_byte_by_byte_are_what_nibabel_reads(tmp_path, rng):
     """The bad-file builders are honest: a valid file from them reads the same in nibabel and in ITK."""
     nibabel = pytest.importorskip("nibabel")
-    bad = _bad_images()
     array = (rng.random((4, 5, 6)) * 100).astype(np.float32)
-    path = bad.write_nifti(tmp_path / "ok.nii.gz", bad.nifti1_bytes(array, (0.5, 0.7, 2.0)))
+    path = write_nifti(tmp_path / "ok.nii.gz", nifti1_bytes(array, (0.5, 0.7, 2.0)))
     loaded = nibabel.load(path)
     assert np.array_equal(np.asarray(loaded.dataobj).T, array)
     assert np.allclose(loaded.header.get_zooms(), (0.5, 0.7, 2.0))
     assert np.array_equal(io.load_image(path).array, array)
-    assert nibabel.load(bad.write_nifti(tmp_path / "two.nii", bad.nifti2_bytes(array))).header["sizeof_hdr"] == 540
+    assert nibabel.load(write_nifti(tmp_path / "two.nii", nifti2_bytes(array))).header["sizeof_hdr"] == 540
 
 
 def test_the_raw_header_reader_agrees_with_nibabel_on_a_big_endian_file(tmp_path, rng):
@@ -194,18 +185,16 @@ def test_the_raw_header_reader_agrees_with_nibabel_on_a_big_endian_file(tmp_path
 
 def test_nibabels_nan_scale_slope_means_no_scaling_and_is_read(tmp_path, rng):
     """nibabel (and so nilearn's MNI template) writes scl_slope = NaN for "no scaling": not an error."""
-    bad = _bad_images()
     array = (rng.random((4, 5, 6)) * 100).astype(np.float32)
-    path = bad.write_nifti(tmp_path / "t1.nii", bad.nifti1_bytes(array, scl_slope=float("nan")))
+    path = write_nifti(tmp_path / "t1.nii", nifti1_bytes(array, scl_slope=float("nan")))
     assert np.array_equal(io.load_image(path).array, array)
-    broken = bad.write_nifti(tmp_path / "scaled.nii", bad.nifti1_bytes(array, scl_slope=2.0, scl_inter=np.nan))
+    broken = write_nifti(tmp_path / "scaled.nii", nifti1_bytes(array, scl_slope=2.0, scl_inter=np.nan))
     with pytest.raises(InputError, match="scl_inter nan"):
         io.load_image(broken)
 
 
 def test_a_vector_axis_may_have_nan_spacing_as_nrrd_allows(tmp_path):
-    bad = _bad_images()
-    path = bad.write_nrrd(tmp_path / "vectors.nrrd", np.zeros((3, 4, 4, 4), np.float32),
+    path = write_nrrd(tmp_path / "vectors.nrrd", np.zeros((3, 4, 4, 4), np.float32),
                           spacings="nan 1 1 1", extra=("kinds: vector domain domain domain",))
     with pytest.raises(InputError, match="components per voxel"):  # refused for what it is, not its spacing
         io.load_image(path)
@@ -214,8 +203,7 @@ def test_a_vector_axis_may_have_nan_spacing_as_nrrd_allows(tmp_path):
 def test_itk_output_is_kept_off_the_terminal_and_becomes_the_one_line_message(tmp_path, rng, capfd, monkeypatch):
     """With the raw check bypassed, ITK itself meets a NaN sform: it prints C++ text and fails; the user
     sees only our message, carrying ITK's reason."""
-    bad = _bad_images()
-    path = bad.write_nifti(tmp_path / "t1.nii", bad.nifti1_bytes(make_image(rng).array, srow=[np.nan] + [0.0] * 11))
+    path = write_nifti(tmp_path / "t1.nii", nifti1_bytes(make_image(rng).array, srow=[np.nan] + [0.0] * 11))
     monkeypatch.setattr(io, "check_raw_header", lambda path: None)
     capfd.readouterr()
     with pytest.raises(InputError) as error:
@@ -238,22 +226,20 @@ def test_quiet_native_stderr_captures_what_c_code_writes_to_file_descriptor_2(ca
 
 def test_a_compressed_file_is_read_exactly_even_beside_an_uncompressed_namesake(tmp_path, rng):
     """ITK's NIfTI library, given x.nii.gz, took the voxels from a sibling x.nii (float bytes as int16)."""
-    bad = _bad_images()
     floats = (rng.random((4, 5, 6)) * 100).astype(np.float32)
     integers = np.arange(120, dtype=np.int16).reshape(4, 5, 6)
-    bad.write_nifti(tmp_path / "scan.nii", bad.nifti1_bytes(floats))
-    compressed = bad.write_nifti(tmp_path / "scan.nii.gz", bad.nifti1_bytes(integers))
+    write_nifti(tmp_path / "scan.nii", nifti1_bytes(floats))
+    compressed = write_nifti(tmp_path / "scan.nii.gz", nifti1_bytes(integers))
     assert np.array_equal(io.load_image(compressed).array, integers)
     assert np.array_equal(io.load_image(tmp_path / "scan.nii").array, floats)
     assert sorted(os.listdir(tmp_path)) == ["scan.nii", "scan.nii.gz"]
 
 
 def test_a_metaimage_nan_offset_is_refused_rather_than_read_as_zero(tmp_path):
-    bad = _bad_images()
-    path = bad.write_metaimage(tmp_path / "t1.mha", np.zeros((4, 4, 4), np.float32), offset="0 nan 0")
+    path = write_metaimage(tmp_path / "t1.mha", np.zeros((4, 4, 4), np.float32), offset="0 nan 0")
     with pytest.raises(InputError, match=r"MetaImage Offset \(0, nan, 0\), which must be finite"):
         io.load_image(path)
-    assert io.load_image(bad.write_metaimage(tmp_path / "ok.mha", np.ones((4, 4, 4), np.float32))).array.sum() == 64
+    assert io.load_image(write_metaimage(tmp_path / "ok.mha", np.ones((4, 4, 4), np.float32))).array.sum() == 64
 
 
 def test_what_itk_reports_is_checked_for_formats_without_a_raw_check():
