@@ -52,12 +52,14 @@ def _convert(value, expected, where: str):
         options = typing.get_args(expected)
         if value is None and type(None) in options:
             return None
-        for option in options:
-            if option is not type(None):
-                try:
-                    return _convert(value, option, where)
-                except InputError:
-                    continue
+        present = [option for option in options if option is not type(None)]
+        if len(present) == 1:  # "X | None" with a value: X's own message says what is wrong
+            return _convert(value, present[0], where)
+        for option in present:
+            try:
+                return _convert(value, option, where)
+            except InputError:
+                continue
         raise InputError(f"{where} must be {_describe(expected)}, not {_shown(value)}")
     if origin is list:
         if not isinstance(value, list):

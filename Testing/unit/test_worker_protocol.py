@@ -17,9 +17,10 @@ import pytest
 from conftest import REPOSITORY
 from synthtrust.imaging.image import Image
 from synthtrust.imaging.io import load_image, save_image
+from synthtrust.settings import RunSettings
 from synthtrust.worker import protocol
 from synthtrust.worker.__main__ import main as worker_main
-from synthtrust.worker.jobs import OUTPUTS, JobSpec
+from synthtrust.worker.jobs import OUTPUTS
 
 sys.path.insert(0, str(REPOSITORY / "SynthTrustSlicer"))
 from SynthTrustSlicerLib.process import WorkerProcess  # noqa: E402
@@ -40,7 +41,7 @@ def write_brain_job(folder: Path, kind: str = "synthesize", **overrides) -> Path
     save_image(image.with_array(labels), folder / "lesion.nrrd")
     spec = {"kind": kind, "task": "brain-tumor", "channels": ["channel_0.nrrd"], "modalities": ["t1"],
             "lesion": "lesion.nrrd", "variants": 2, "seed": 5, **overrides}
-    JobSpec(**spec).write(folder)
+    RunSettings(**spec).write(folder)
     return folder
 
 
@@ -187,7 +188,8 @@ def write_heart_sweep_job(folder: Path, segments=(7, 8), **overrides) -> Path:
     spec = {"kind": "sweep", "task": "cardiac-scar", "channels": ["channel_0.nrrd"], "modalities": ["lge"],
             "anatomy": "anatomy.nrrd", "variants": 1, "seed": 3, "device": "cpu",
             "sweep": {"segments": list(segments), "transmurality": [0.6], "seed": 4}, **overrides}
-    JobSpec(**spec).write(folder)
+    # Written as JSON directly: a bad grid must reach the worker (RunSettings itself would refuse it here).
+    (folder / "job.json").write_text(json.dumps(spec))
     return folder
 
 
