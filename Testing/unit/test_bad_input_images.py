@@ -210,6 +210,14 @@ def test_segment_refuses_a_truncated_compressed_nifti(tmp_path, capfd, rng):
     refuse(capfd, segment(image, tmp_path), tmp_path, "t1.nii.gz", "truncated or corrupt")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_place_tumor_refuses_an_uncompressed_nifti_cut_short_that_itk_would_fill_with_zeros(tmp_path, capfd, rng,
+                                                                                         dtype):
+    image = tmp_path / "t1.nii"
+    image.write_bytes(nifti1_bytes(brain(rng).astype(dtype))[:-100])
+    refuse(capfd, place_tumor(image, tmp_path), tmp_path, "t1.nii", "is truncated", "bytes of voxels", "(12x10x8)")
+
+
 def test_evaluate_refuses_an_empty_file(tmp_path, capfd):
     reference = write_good(tmp_path / "reference.nii.gz", lesion())
     prediction = tmp_path / "prediction.nii.gz"

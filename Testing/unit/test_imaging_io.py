@@ -94,6 +94,15 @@ def test_a_truncated_compressed_file_is_refused_rather_than_read_as_garbage(tmp_
         io.load_image(truncated)
 
 
+def test_a_corrupt_voxel_offset_is_refused_as_truncated_without_a_huge_read(tmp_path):
+    data = bytearray(nifti1_bytes(np.zeros((4, 4, 4), np.float32)))
+    data[108:112] = np.float32(1e15).tobytes()  # vox_offset far past the end of the file
+    path = tmp_path / "t1.nii"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="holds 0 of the 256 bytes of voxels"):
+        io.load_image(path)
+
+
 def test_a_file_that_is_not_an_image_is_refused_with_its_name(tmp_path):
     path = tmp_path / "notes.nii.gz"
     path.write_bytes(gzip.compress(b"this is not an image"))
@@ -178,7 +187,7 @@ def test_the_raw_header_reader_agrees_with_nibabel_on_a_big_endian_file(tmp_path
     header = headers.read_nifti_header(path)
     assert header.endian == ">" and header.version == 1
     assert np.allclose(header.pixdim[1:4], (0.5, 0.7, 2.0))
-    assert headers.count_non_finite_nifti_voxels(path, header) == 1
+    assert headers.scan_nifti_voxels(path, header).non_finite == 1
     with pytest.raises(InputError, match="1 NaN or infinite voxels"):
         io.load_image(path)
 

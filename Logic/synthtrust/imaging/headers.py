@@ -185,49 +185,74 @@ def _truncated(path: Path, error: Exception) -> InputError:
     return InputError(f"file {path} is truncated or corrupt ({error}); re-export or re-download it")
 
 
-def count_non_finite_nifti_voxels(path: Path, header: NiftiHeader) -> int | None:
-    """Count NaN/Inf among the raw stored voxels, streamed so memory stays small; None for integer types
-    (which cannot hold them). A compressed stream is read to its end, so truncation is refused here too."""
-    if header.datatype not in _NIFTI_FLOAT_TYPES:
-        return None
-    kind, per_voxel = _NIFTI_FLOAT_TYPES[header.datatype]
-    dtype = np.dtype(("<" if header.endian == "<" else ">") + kind)
+@dataclass(frozen=True)
+class VoxelScan:
+    """What reading a NIfTI file's stored voxels found."""
+
+    non_finite: int  # NaN/Inf voxels (always 0 for integer types)
+    whole_file_read: bool  # True when the stream was read to its end (a .gz is then known complete)
+
+
+def scan_nifti_voxels(path: Path, header: NiftiHeader) -> VoxelScan:
+    """Check that the file holds every voxel byte its header describes (ITK reads a short file with zeros
+    for the missing voxels) and count NaN/Inf among float voxels. Streams in chunks, so memory stays small;
+    an uncompressed integer file is measured by its size, without reading it."""
     data_file = _data_file(path, header)
-    if data_file is None:
-        return None  # a missing .img is ITK's to report
+    item_bytes = _NIFTI_ITEM_BYTES.get(header.datatype)
+    if data_file is None or item_bytes is None:
+        return VoxelScan(0, False)  # a missing .img or an unknown datatype is ITK's to refuse
     header_bytes = 352 if header.version == 1 else 544
     offset = int(max(header.vox_offset, header_bytes)) if header.single_file else int(max(header.vox_offset, 0))
-    remaining = header.voxel_count * per_voxel * dtype.itemsize
-    bad = 0
+    expected = header.voxel_count * item_bytes
+    floating = _NIFTI_FLOAT_TYPES.get(header.datatype)
+    compressed = data_file.name.lower().endswith(".gz")
+    if not compressed and floating is None:
+        present = max(data_file.stat().st_size - offset, 0)
+        if present < expected:
+            raise _short(path, header, present, expected)
+        return VoxelScan(0, False)
+    dtype = np.dtype(header.endian + floating[0]) if floating else None
+    bad = present = 0
     try:
         with _open(data_file) as handle:
-            handle.read(offset)
-            while remaining > 0:
-                block = handle.read(min(_CHUNK_BYTES, remaining))
+            while offset > 0:  # in chunks: a corrupt vox_offset must not become one huge allocation
+                skipped = len(handle.read(min(_CHUNK_BYTES, offset)))
+                offset = offset - skipped if skipped else 0
+            while present < expected:
+                block = handle.read(min(_CHUNK_BYTES, expected - present))
                 if not block:
-                    break  # shorter than its header says: ITK refuses it when reading the voxels
-                usable = len(block) - len(block) % dtype.itemsize
-                values = np.frombuffer(block[:usable], dtype=dtype)
-                bad += int(values.size - np.count_nonzero(np.isfinite(values)))
-                remaining -= len(block)
+                    break
+                present += len(block)
+                if dtype is not None:
+                    values = np.frombuffer(block[: len(block) - len(block) % dtype.itemsize], dtype=dtype)
+                    bad += int(values.size - np.count_nonzero(np.isfinite(values)))
             while handle.read(_CHUNK_BYTES):  # the rest (extensions, padding) to the stream's end
                 pass
     except (EOFError, OSError, zlib.error) as error:
         raise _truncated(data_file, error) from None
-    return bad // per_voxel if per_voxel > 1 else bad
+    if present < expected:
+        raise _short(path, header, present, expected)
+    per_voxel = floating[1] if floating else 1
+    return VoxelScan(bad // per_voxel if per_voxel > 1 else bad, header.single_file)
+
+
+def _short(path: Path, header: NiftiHeader, present: int, expected: int) -> InputError:
+    size = "x".join(str(int(d)) for d in header.dim[1:1 + max(1, min(int(header.dim[0]), 7))])
+    return InputError(f"file {path} is truncated: it holds {present} of the {expected} bytes of voxels its "
+                      f"header describes ({size}); re-export or re-download it")
 
 
 def check_nifti(path: Path) -> bool:
-    """All raw NIfTI checks: header geometry and scaling, then the stored voxels of float images.
+    """All raw NIfTI checks: header geometry and scaling, every voxel byte present, finite float voxels.
     True when the whole file was read (so a compressed stream is known to be complete)."""
     header = read_nifti_header(path)
     if header is None:
         return False
     check_nifti_header(path, header)
-    bad = count_non_finite_nifti_voxels(path, header)
-    if bad:
-        raise InputError(f"image file {path} contains {bad} NaN or infinite voxels; {VOXEL_FIX}")
-    return bad is not None and header.single_file
+    scan = scan_nifti_voxels(path, header)
+    if scan.non_finite:
+        raise InputError(f"image file {path} contains {scan.non_finite} NaN or infinite voxels; {VOXEL_FIX}")
+    return scan.whole_file_read
 
 
 def read_nrrd_fields(path: Path) -> dict[str, str] | None:
