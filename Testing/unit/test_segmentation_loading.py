@@ -8,15 +8,20 @@ import json
 import numpy as np
 import pytest
 import torch
+from model_folders import BRATS_REGIONS, SIGMOID_POSTPROCESSING, inference_config, metadata, tiny_network
+from model_folders import write_bundle as write_model_bundle
 from test_segmentation_inference import tiny_config, tiny_segmenter
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
+from synthtrust.labels.schema import get_schema
 from synthtrust.models.checkpoints import save_weights
 from synthtrust.models.manifest import read_manifest, resolve_default_model
 from synthtrust.models.model_files import update_manifest
 from synthtrust.provenance import file_sha256
 from synthtrust.segmentation import NetworkConfig, load_default_segmenter, load_segmenter
+from synthtrust.segmentation.outputs import multilabel_plan, sigmoid_decode
+from synthtrust.segmentation.preprocessing import normalize_channel
 
 
 def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -190,3 +195,107 @@ def test_a_config_written_by_hand_with_unknown_fields_is_refused(tmp_path):
 
     with pytest.raises(InputError, match="unknown fields \\['spacing'\\]"):
         NetworkConfig.load(path)
+
+
+# --- MONAI bundles: YAML configs, inferer settings, sigmoid multi-label outputs (issue 10 item 6) -----------
+
+def independent_labels(network, channels, roi, sw_batch_size, overlap, mode, regions_to_labels=None):
+    """What the bundle's own MONAI pipeline gives on the same input (input grid kept: no Spacingd)."""
+    from monai.inferers import sliding_window_inference
+
+    volume = np.stack([normalize_channel(c.array, "zscore-nonzero") for c in channels]).transpose(0, 3, 2, 1)
+    with torch.inference_mode():
+        logits = sliding_window_inference(torch.from_numpy(np.ascontiguousarray(volume))[None], list(roi),
+                                          sw_batch_size, network, overlap=overlap, mode=mode)[0]
+    if regions_to_labels is None:
+        return torch.argmax(logits, 0).numpy().transpose(2, 1, 0)
+    on = (torch.sigmoid(logits) > 0.5).numpy()
+    labels = np.zeros(on.shape[1:], np.uint8)
+    for channel, value in regions_to_labels:  # outermost first: WT -> ED, TC -> NCR, ET -> ET
+        labels[on[channel]] = value
+    return labels.transpose(2, 1, 0)
+
+
+def two_channels(rng, shape=(12, 20, 24)) -> list[Image]:
+    return [Image.from_array(rng.normal(0, 1, shape).astype(np.float32), (1.0, 1.0, 1.0)) for _ in range(2)]
+
+
+def test_a_yaml_bundle_loads_with_its_references_and_honours_its_sliding_window_settings(tmp_path, rng):
+    network = tiny_network(4)
+    inferer = {"roi_size": "@patch", "sw_batch_size": 3, "overlap": 0.5, "mode": "gaussian"}
+    inference = dict(inference_config(4, inferer), patch=[16, 16, 8])
+    folder = write_model_bundle(tmp_path / "bundle", network, inference,
+                          metadata({"0": "background", "1": "NCR", "2": "ED", "3": "ET"}), config_format="yaml")
+
+    loaded = load_segmenter(folder, device="cpu", task="brain-tumor")
+
+    config = loaded.config
+    assert (config.roi_size, config.sw_batch_size, config.overlap, config.blend_mode) == ((16, 16, 8), 3, 0.5,
+                                                                                         "gaussian")
+    assert config.output == "softmax" and config.label_values == [0, 1, 2, 4]
+    channels = two_channels(rng)
+    result = loaded.predict(channels)
+    expected = np.asarray([0, 1, 2, 4], np.uint8)[independent_labels(network, channels, (16, 16, 8), 3, 0.5,
+                                                                     "gaussian")]
+    np.testing.assert_array_equal(result.labels.array, expected)
+    assert result.provenance["overlap"] == 0.5 and result.provenance["blend_mode"] == "gaussian"
+
+
+def test_a_bundle_inferer_without_mode_or_overlap_gets_monais_defaults(tmp_path):
+    inference = inference_config(4)
+    del inference["inferer"]["overlap"]
+    folder = write_model_bundle(tmp_path / "bundle", tiny_network(4), inference,
+                          metadata({"0": "background", "1": "NCR", "2": "ED", "3": "ET"}))
+    config = load_segmenter(folder, task="brain-tumor").config
+    assert (config.overlap, config.blend_mode, config.sw_batch_size) == (0.25, "constant", 1)
+
+
+def test_a_brats_style_sigmoid_bundle_gives_brats_labels_nested_as_the_regions_are(tmp_path, rng):
+    network = tiny_network(3, seed=3)
+    inference = inference_config(3, {"overlap": 0.5}, SIGMOID_POSTPROCESSING)
+    folder = write_model_bundle(tmp_path / "bundle", network, inference, metadata(BRATS_REGIONS),
+                                weights="safetensors")
+
+    loaded = load_segmenter(folder, device="cpu", task="brain-tumor")
+
+    assert loaded.config.output == "sigmoid" and loaded.config.output_regions == ["TC", "WT", "ET"]
+    assert loaded.config.label_values == [0, 1, 2, 4]
+    channels = two_channels(rng)
+    result = loaded.predict(channels)
+    # BraTS 2021: WT-minus-TC is edema (2), TC-minus-ET necrosis (1), ET enhancing (4).
+    expected = independent_labels(network, channels, (16, 16, 16), 1, 0.5, "constant", [(1, 2), (0, 1), (2, 4)])
+    np.testing.assert_array_equal(result.labels.array, expected)
+    assert len(np.unique(expected)) >= 3  # the check covers several labels, not an empty map
+    assert result.probabilities.shape == (4, *channels[0].array.shape)
+    np.testing.assert_allclose(result.probabilities.sum(axis=0), 1.0, atol=1e-5)
+    assert result.provenance["output_regions"] == ["TC", "WT", "ET"]
+
+
+def test_a_sigmoid_bundle_in_brats_2023_numbering_writes_enhancing_tumour_as_3(tmp_path, rng):
+    folder = write_model_bundle(tmp_path / "bundle", tiny_network(3), inference_config(3, None, SIGMOID_POSTPROCESSING),
+                          metadata(BRATS_REGIONS, schema="brats2023"))
+    loaded = load_segmenter(folder, device="cpu", task="brain-tumor")
+    assert loaded.config.label_values == [0, 1, 2, 3]
+    assert set(np.unique(loaded.predict(two_channels(rng)).labels.array)) <= {0, 1, 2, 3}
+
+
+def test_sigmoid_regions_become_the_label_of_the_smallest_region_that_is_on():
+    plan = multilabel_plan(get_schema("brats"), ["TC", "WT", "ET"])
+    # voxels: nothing, WT only, WT+TC, WT+TC+ET, ET alone (regions disagree: ET wins), TC alone
+    on = torch.tensor([[0, 0, 1, 1, 0, 1], [0, 1, 1, 1, 0, 0], [0, 0, 0, 1, 1, 0]], dtype=torch.float32)
+    logits = (on * 2 - 1) * 8.0
+    probabilities, classes = sigmoid_decode(logits, plan)
+    assert [plan.label_values[c] for c in classes.tolist()] == [0, 2, 1, 4, 4, 1]
+    torch.testing.assert_close(probabilities.sum(0), torch.ones(6))
+    assert probabilities.argmax(0).tolist() == classes.tolist()
+
+
+@pytest.mark.parametrize("regions, why", [
+    (["TC", "ED"], "TC minus the outputs inside it leaves NCR\\+ET"),
+    (["WT", "lung"], "'lung' is not a region of the brats schema"),
+    (["WT", "ET"], "WT minus the outputs inside it leaves NCR\\+ED"),
+    (["TC", "TC"], "must name distinct regions"),
+])
+def test_sigmoid_regions_that_cannot_be_mapped_to_labels_are_refused(regions, why):
+    with pytest.raises(InputError, match=why):
+        multilabel_plan(get_schema("brats"), regions)

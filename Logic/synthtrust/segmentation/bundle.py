@@ -142,7 +142,8 @@ def read_bundle_config(folder: Path, task: str | None = None) -> tuple[NetworkCo
             raise InputError(f"MONAI bundle {folder}: its {out_channels} outputs are sigmoid regions but "
                              f"{len(regions)} are named ({regions}); name each output's schema region with "
                              "\"synthtrust\": {\"output_regions\": [\"TC\", \"WT\", \"ET\"]} in configs/metadata.json")
-        label_values = multilabel_plan(get_schema(schema_name), regions, f"MONAI bundle {folder}").label_values
+        plan = multilabel_plan(get_schema(schema_name), regions, f"MONAI bundle {folder}")
+        regions, label_values = list(plan.regions), plan.label_values
     else:
         label_values = extra.get("label_values") or _label_values(schema_name, class_names, out_channels, folder)
         if len(label_values) != out_channels:
