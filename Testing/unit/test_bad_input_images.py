@@ -218,6 +218,22 @@ def test_place_tumor_refuses_an_uncompressed_nifti_cut_short_that_itk_would_fill
     refuse(capfd, place_tumor(image, tmp_path), tmp_path, "t1.nii", "is truncated", "bytes of voxels", "(12x10x8)")
 
 
+def test_synthesize_refuses_an_nrrd_cut_short_with_itks_reason_in_one_line(tmp_path, capfd, rng):
+    image = write_nrrd(tmp_path / "t1.nrrd", brain(rng))
+    image.write_bytes(image.read_bytes()[:-100])
+    labels = write_good(tmp_path / "lesion.nrrd", lesion())
+    refuse(capfd, synthesize(image, labels, tmp_path), tmp_path, "cannot read voxels of", "t1.nrrd", "fread got only")
+
+
+def test_evaluate_refuses_a_metaimage_cut_short_saying_what_itk_printed_not_its_errno(tmp_path, capfd):
+    reference = write_good(tmp_path / "reference.nii.gz", lesion())
+    prediction = write_metaimage(tmp_path / "prediction.mha", lesion())
+    prediction.write_bytes(prediction.read_bytes()[:-40])
+    message = refuse(capfd, evaluate(reference, prediction, tmp_path), tmp_path, "prediction.mha",
+                     "data not read completely")
+    assert "No such file or directory" not in message
+
+
 def test_evaluate_refuses_an_empty_file(tmp_path, capfd):
     reference = write_good(tmp_path / "reference.nii.gz", lesion())
     prediction = tmp_path / "prediction.nii.gz"

@@ -22,7 +22,7 @@ import SimpleITK as sitk
 from synthtrust.errors import InputError
 from synthtrust.imaging.headers import GEOMETRY_FIX, SPACING_FIX, check_raw_header, nifti_version
 from synthtrust.imaging.image import Geometry, Image
-from synthtrust.imaging.itk_console import last_line, quiet_native_stderr
+from synthtrust.imaging.itk_console import failure_reason, quiet_native_stderr
 
 # The EMIDEC files trigger a harmless "unexpected scales in sform" warning on every read.
 sitk.ProcessObject.SetGlobalWarningDisplay(False)
@@ -55,11 +55,6 @@ def require_memory(nbytes: float, what: str) -> None:
             f"{what} needs about {nbytes / 2**30:.1f} GiB of memory but only {available / 2**30:.1f} GiB is "
             "available; crop or downsample the image (e.g. Crop Volume in 3D Slicer) or free memory"
         )
-
-
-def _itk_reason(error: RuntimeError, printed: str) -> str:
-    """One line saying why ITK failed: its exception's last line, else the last line it printed."""
-    return last_line(str(error)) or last_line(printed) or "unknown reason"
 
 
 def check_reported_geometry(source: str, spacing, origin, direction) -> None:
@@ -102,7 +97,7 @@ def _read_information(path: Path, itk_path: Path) -> sitk.ImageFileReader:
         if nifti_version(path) == 2:
             raise InputError(f"cannot read image file {path}: it is NIfTI-2, which this SimpleITK cannot read; "
                              "convert it to NIfTI-1 or NRRD (e.g. save it from 3D Slicer or nibabel)") from None
-        raise InputError(f"cannot read image file {path}: {_itk_reason(failure, printed.text)}; check that it "
+        raise InputError(f"cannot read image file {path}: {failure_reason(failure, printed)}; check that it "
                          "is a NIfTI, NRRD, MetaImage or DICOM file and not corrupt") from None
     check_reported_geometry(str(path), reader.GetSpacing(), reader.GetOrigin(), reader.GetDirection())
     return reader
@@ -153,7 +148,7 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image:
             except RuntimeError as error:
                 itk_image, failure = None, error
     if failure is not None:
-        raise InputError(f"cannot read voxels of {path}: {_itk_reason(failure, printed.text)}; the file is "
+        raise InputError(f"cannot read voxels of {path}: {failure_reason(failure, printed)}; the file is "
                          "probably truncated or corrupt") from None
     return _to_image(itk_image, label, str(path))
 
@@ -204,7 +199,7 @@ def _load_dicom_series(folder: Path, name: str) -> Image:
         except RuntimeError as error:
             itk_image, failure = None, error
     if failure is not None:
-        raise InputError(f"cannot read DICOM series in {folder}: {_itk_reason(failure, printed.text)}; check "
+        raise InputError(f"cannot read DICOM series in {folder}: {failure_reason(failure, printed)}; check "
                          "that every file of the series is present and readable") from None
     check_reported_geometry(f"DICOM series {folder}", itk_image.GetSpacing(), itk_image.GetOrigin(),
                             itk_image.GetDirection())

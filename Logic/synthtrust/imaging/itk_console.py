@@ -21,21 +21,30 @@ class NativeOutput:
     def __init__(self) -> None:
         self.text = ""
 
-    def reason(self) -> str:
-        """The most telling line ITK printed (its last non-empty one), or an empty string."""
-        return last_line(self.text)
+    def reason(self, lines: int = 1) -> str:
+        """The last ``lines`` non-empty lines ITK printed, on one line, or an empty string."""
+        return last_line(self.text, lines)
 
 
-def last_line(text: str) -> str:
-    """The last non-empty line of ITK's text, without ITK's decorations, squeezed to one line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    line = lines[-1]
-    for prefix in ("sitk::ERROR:", "ERROR:", "WARNING:"):
-        if line.startswith(prefix):
-            line = line[len(prefix):].strip()
-    return " ".join(line.split())
+def last_line(text: str, lines: int = 1) -> str:
+    """The last non-empty line(s) of ITK's text, without ITK's decorations, squeezed to one line."""
+    kept = []
+    for line in [line.strip() for line in text.splitlines() if line.strip()][-lines:]:
+        for prefix in ("sitk::ERROR:", "ERROR:", "WARNING:"):
+            if line.startswith(prefix):
+                line = line[len(prefix):].strip()
+        kept.append(" ".join(line.split()))
+    return " ".join(kept)
+
+
+def failure_reason(error: Exception, printed: NativeOutput) -> str:
+    """One line saying why an ITK read failed: the exception's last line, unless that is only the C
+    library's errno text ("Reason: No such file or directory" for a MetaImage cut short), in which case
+    what ITK printed says more (e.g. "data not read completely ideal = 256 : actual = 216")."""
+    reason = last_line(str(error))
+    if (not reason or reason.startswith("Reason:")) and printed.reason():
+        return printed.reason(lines=2)
+    return reason or "unknown reason"
 
 
 @contextmanager
