@@ -244,6 +244,12 @@ def test_a_compressed_file_is_read_exactly_even_beside_an_uncompressed_namesake(
     assert sorted(os.listdir(tmp_path)) == ["scan.nii", "scan.nii.gz"]
 
 
+def test_an_nrrd_origin_that_is_not_numbers_is_refused_naming_the_file(tmp_path):
+    path = write_nrrd(tmp_path / "t1.nrrd", np.zeros((4, 4, 4), np.float32), origin="(a,b,c)")
+    with pytest.raises(InputError, match="t1.nrrd has an NRRD space vector that is not numbers"):
+        io.load_image(path)
+
+
 def test_a_metaimage_nan_offset_is_refused_rather_than_read_as_zero(tmp_path):
     path = write_metaimage(tmp_path / "t1.mha", np.zeros((4, 4, 4), np.float32), offset="0 nan 0")
     with pytest.raises(InputError, match=r"MetaImage Offset \(0, nan, 0\), which must be finite"):

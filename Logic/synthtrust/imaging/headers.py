@@ -1,11 +1,11 @@
 """Header checks made on the raw file, before ITK reads it.
 
 ITK repairs what it reads without saying so (measured with SimpleITK 2.x): NIfTI voxels that are NaN or
-infinite come back as 0, a NIfTI pixdim of 0 or -1 comes back as 1 mm, an NRRD ``space origin`` of NaN
-comes back as 0. Checking what ITK returns can therefore never see these faults; this module reads the
-NIfTI-1 / NIfTI-2 binary header (and the voxels of float NIfTI files) and the NRRD text header itself and
-refuses what is broken, naming the file, the bad value and the fix. MetaImage text headers are checked the
-same way (ITK reads a NaN offset as 0). Other formats (DICOM, ...) are checked on what ITK reports (``io``).
+infinite come back as 0, a NIfTI pixdim of 0 or -1 as 1 mm, a NIfTI cut short with zeros for the missing
+voxels, an NRRD ``space origin`` or a MetaImage ``Offset`` of NaN as 0. Checking what ITK returns can
+therefore never see these faults; this module reads the NIfTI-1 / NIfTI-2 binary header (and the stored
+voxels), the NRRD text header and the MetaImage text header itself and refuses what is broken, naming the
+file, the bad value and the fix. DICOM tags and what ITK reports are checked in ``io``.
 """
 
 from __future__ import annotations
@@ -263,13 +263,11 @@ def read_nrrd_fields(path: Path) -> dict[str, str] | None:
                 return None
             handle.seek(0)
             lines = []
-            for raw in handle:  # the header ends at the first empty line (or the end of a .nhdr)
-                line = raw.decode("latin-1").rstrip("\r\n")
+            for _ in range(10_000):  # the header ends at the first empty line (or the end of a .nhdr)
+                line = handle.readline(1 << 16).decode("latin-1").rstrip("\r\n")
                 if not line:
                     break
                 lines.append(line)
-                if len(lines) > 10_000:
-                    break
     except OSError:
         return None
     fields: dict[str, str] = {}
@@ -286,10 +284,7 @@ def _nrrd_vector(token: str) -> tuple[float, ...] | None:
     token = token.strip()
     if token == "none":
         return None
-    try:
-        return tuple(float(v) for v in token.strip("()").split(","))
-    except ValueError:
-        raise InputError(f"cannot parse the NRRD vector {token!r}") from None
+    return tuple(float(v) for v in token.strip("()").split(","))  # ValueError when not numbers
 
 
 def _split_vectors(text: str) -> list[str]:
@@ -318,10 +313,11 @@ def check_nrrd(path: Path) -> None:
         return
     try:
         _check_nrrd_fields(path, fields)
-    except InputError as error:
-        if str(error).startswith("cannot parse"):
-            raise InputError(f"image file {path}: {error}; fix the NRRD header") from None
-        raise
+    except ValueError as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"image file {path} has an NRRD space vector that is not numbers ({error}); fix the "
+                         "NRRD header or re-export the image") from None
 
 
 def _check_nrrd_fields(path: Path, fields: dict[str, str]) -> None:
