@@ -9,6 +9,7 @@ reads the parameter node, calls the logic and shows results; the enabling rules 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from typing import Annotated
@@ -33,7 +34,7 @@ ensure_core_importable(MODULE_DIR)  # a path entry only: the core is imported wh
 
 from SynthTrustSlicerLib import dependencies  # noqa: E402  (needs the path above)
 from SynthTrustSlicerLib.bullseye import format_segments, place_bullseye  # noqa: E402
-from SynthTrustSlicerLib.choices import ChoiceBoxes  # noqa: E402
+from SynthTrustSlicerLib.choices import ChoiceBoxes, current_value  # noqa: E402
 from SynthTrustSlicerLib.lessons import LESSONS, LessonPlayer  # noqa: E402
 from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic  # noqa: E402
 from SynthTrustSlicerLib.panel_state import RUNNING, PanelController  # noqa: E402
@@ -181,7 +182,8 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.pollTimer.timeout.connect(self.controller.poll)
         self.controller.results_bullseye = self.resultsBullseye
         self.choices = ChoiceBoxes(self.ui, self.logic,
-                                   batch=lambda: slicer.util.NodeModify(self._parameterNode.parameterNode))
+                                   batch=lambda: slicer.util.NodeModify(self._parameterNode.parameterNode),
+                                   devices=dependencies.device_choices)
         self.compare = CompareMode(self.ui.compareModeButton, slicer.app.layoutManager, guard=self._guard)
 
         self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segment_editor_node())
@@ -282,8 +284,11 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._followSelectedNodes(pn)
         if pn.task != self._filledTask:  # models and segmenters depend on the task
             self._filledTask = pn.task
-            with self._guard(_("Could not list the engines and models.")):
+            # tryWithErrorDisplay shows the error and re-raises it; here the panel must go on opening (a
+            # local model can still be chosen by path), so the shown error stops at this line.
+            with contextlib.suppress(Exception), self._guard(_("Could not list the engines and models.")):
                 self.choices.fill(pn)
+            self._showEnvironment()
         self.choices.describe_default_model(pn)
         self.ui.scarSegmentsLabel.text = _("Segments: {s}").format(s=pn.scarSegments or _("none"))
         self.controller.refresh(panel_inputs(pn, self.choices.default_generator(pn)))
@@ -339,10 +344,19 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     # ----------------------------------------------------------------- runs
     def _startJob(self, onMessage, onFinished, kind: str = "run"):
-        self.controller.log(dependencies.ensure_all())
+        # One question for everything a run lacks (a fresh Slicer has no PyTorch or MONAI), then the run.
+        self.controller.log(dependencies.ensure_for_run())
         self.choices.fill_devices(self._parameterNode)  # PyTorch may have just been installed: list its GPU
+        self._showEnvironment()
         request = sweep_request(self._parameterNode) if kind == "sweep" else run_request(self._parameterNode)
         return self.logic.start_run(request, onMessage, onFinished)
+
+    def _showEnvironment(self) -> None:
+        """What the first Apply will install, or the device runs use and why (e.g. a GPU this PyTorch
+        build cannot run, with the CPU fallback)."""
+        label = self.ui.environmentStatusLabel
+        label.text = self.choices.device_status
+        label.visible = bool(self.choices.device_status)
 
     def _showResultsInViews(self, outcome) -> None:
         if outcome.synthetic_volume_nodes:
@@ -371,13 +385,15 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     # ----------------------------------------------------------------- teaching
     def onLessonChanged(self, *unused) -> None:
-        key = self.ui.lessonComboBox.currentData
+        key = current_value(self.ui.lessonComboBox)
         if key:
             self.lessons.select(key)
             self.lessons.show(self.ui)
 
     def onLoadSample(self, which: str) -> None:
         with self._guard(_("Could not load the sample {which}.").format(which=which)):
+            if which == "brain":
+                dependencies.ensure_for_sample_brain()  # the MNI152 template ships inside nilearn
             volume, anatomy = self.logic.load_sample(which)
             with slicer.util.NodeModify(self._parameterNode.parameterNode):
                 self._parameterNode.task = Task.BrainTumor if which == "brain" else Task.CardiacScar
@@ -408,7 +424,7 @@ class SynthTrustSlicerTest(ScriptedLoadableModuleTest):
         self.assertEqual(anatomy.GetSegmentation().GetNumberOfSegments(), 2)
 
     def test_scar_run_and_sweep_add_results_and_leave_inputs_untouched(self):
-        dependencies.ensure_all()  # the worker needs PyTorch and MONAI: asks once, as the first Apply does
+        dependencies.ensure_for_run()  # the worker needs PyTorch and MONAI: asks once, as the first Apply does
         logic = SynthTrustSlicerLogic()
         pn = SynthTrustSlicerParameterNode(logic.getParameterNode())
         volume, anatomy = logic.load_sample("heart")

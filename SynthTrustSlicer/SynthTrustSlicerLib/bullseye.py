@@ -24,10 +24,11 @@ except ImportError:
 try:  # 3D Slicer: one namespace holds QtCore, QtGui and QtWidgets
     import qt as _qt
 
-    QWidget, QVBoxLayout, QPainter, QColor, QPen, QBrush, QRectF, QSize, Qt = (
-        _qt.QWidget, _qt.QVBoxLayout, _qt.QPainter, _qt.QColor, _qt.QPen, _qt.QBrush, _qt.QRectF, _qt.QSize, _qt.Qt)
+    QWidget, QVBoxLayout, QPainter, QColor, QPen, QBrush, QRectF, QSize, QMargins, Qt = (
+        _qt.QWidget, _qt.QVBoxLayout, _qt.QPainter, _qt.QColor, _qt.QPen, _qt.QBrush, _qt.QRectF, _qt.QSize,
+        _qt.QMargins, _qt.Qt)
 except ImportError:
-    from PySide6.QtCore import QRectF, QSize, Qt
+    from PySide6.QtCore import QMargins, QRectF, QSize, Qt
     from PySide6.QtGui import QBrush, QColor, QPainter, QPen
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -198,7 +199,10 @@ class BullseyeWidget(QWidget):
 def place_bullseye(placeholder) -> BullseyeWidget:
     """A bullseye filling ``placeholder`` (an empty QWidget of the .ui)."""
     layout = QVBoxLayout(placeholder)
-    layout.setContentsMargins(0, 0, 0, 0)
+    if hasattr(layout, "setContentsMargins"):  # PythonQt keeps the setter beside the property
+        layout.setContentsMargins(0, 0, 0, 0)
+    else:  # PySide6's true_property replaces the setter by the property
+        layout.contentsMargins = QMargins(0, 0, 0, 0)
     bullseye = BullseyeWidget()
     layout.addWidget(bullseye)
     return bullseye

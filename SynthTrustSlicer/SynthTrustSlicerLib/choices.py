@@ -33,11 +33,15 @@ MODEL_WIDGETS = ("modelComboBox", "modelPathLineEdit", "stepsSpinBox", "guidance
 
 class ChoiceBoxes:
     """``logic``: the GUI-free logic (engines, generator_models, segmenter_models, devices); ``batch()``:
-    a context manager grouping parameter-node writes into one modification (Slicer's ``NodeModify``)."""
+    a context manager grouping parameter-node writes into one modification (Slicer's ``NodeModify``);
+    ``devices()``: (choices, status line) for the device boxes (the module passes
+    ``dependencies.device_choices``, which also says when the GPU cannot be used); default: the logic's."""
 
-    def __init__(self, ui, logic, batch: Callable | None = None):
+    def __init__(self, ui, logic, batch: Callable | None = None, devices: Callable | None = None):
         self.ui, self.logic = ui, logic
         self.batch = batch or (lambda: contextlib.nullcontext())
+        self.devices = devices or (lambda: (self.logic.devices(), ""))
+        self.device_status = ""
         self.descriptions: dict[str, str] = {}
         self.generators: list[dict] = []
         self.task = None
@@ -64,9 +68,10 @@ class ChoiceBoxes:
 
     def fill_devices(self, pn) -> None:
         """Both device boxes from the logic; called again once PyTorch is installed (first Apply)."""
-        devices = self.logic.devices()
+        devices, self.device_status = self.devices()
         refill(self.ui.deviceComboBox, devices, pn.device)
         refill(self.ui.segmentDeviceComboBox, devices, pn.segmentationDevice)
+        self.store(pn)  # a device no longer offered (e.g. a GPU this PyTorch cannot use) falls back in pn too
 
     def default_generator(self, pn) -> dict | None:
         """The shipped generator the chosen engine would use for the chosen channels, or None."""

@@ -13,7 +13,8 @@ COMPARE_VIEWS = ("Red", "Yellow")  # left: real image, right: synthetic
 class CompareMode:
     """Drives the checkable Compare button. Checking it shows the two volumes in linked views (scrolling or
     zooming one moves the other); unchecking it restores the layout and each view's own linking. When it
-    cannot start (no run yet), the error is reported through ``guard`` and the button unchecks itself."""
+    cannot start (no run yet), the error is reported through ``guard`` (Slicer's ``tryWithErrorDisplay``:
+    it shows the error, then re-raises it) and the button unchecks itself before the error goes on."""
 
     def __init__(self, button, layout_manager: Callable, guard: Callable | None = None):
         self.button, self.layout_manager = button, layout_manager
@@ -30,14 +31,14 @@ class CompareMode:
         if not on:
             self.stop()
             return
-        started = False
-        with self.guard("Could not switch the compare mode."):
-            real, synthetic = volumes()
-            self.start(real, synthetic)
-            started = True
-        if not started:
+        try:
+            with self.guard("Could not switch the compare mode."):
+                real, synthetic = volumes()
+                self.start(real, synthetic)
+        except Exception:
             self.stop()
             self.uncheck()
+            raise
 
     def start(self, real_volume, synthetic_volume) -> None:
         import slicer

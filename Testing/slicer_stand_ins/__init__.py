@@ -1,9 +1,20 @@
-"""Stand-ins for the Slicer-only widgets of ``Resources/UI/SynthTrustSlicer.ui``, for PySide6 offscreen tests.
+"""Faithful stand-ins for the parts of 3D Slicer that the slicer-core wheel lacks, for tests that run the
+module's panel and widget under PySide6 offscreen.
 
-These are NOT Slicer's widgets: they are same-named PySide6 classes (QUiLoader matches custom widgets by
-class name) that offer the few properties, signals and methods the panel code uses, so the real ``.ui``
-loads with the right kinds of widgets and the panel controller can be tested without the Slicer
-application. Each class says what it stands in for and what it leaves out.
+The real ``slicer`` package (slicer-core) gives MRML and ``slicer.util``; what only the Slicer application
+has comes from here, written from Slicer 5.10's behaviour as its source shows it (``Base/Python/slicer``):
+
+- :mod:`.widgets`: same-named PySide6 classes for the Slicer/CTK widgets of the ``.ui`` (qMRMLNodeComboBox,
+  ctkCollapsibleButton, ...);
+- :mod:`.qt_modules`: ``qt`` and ``ctk`` as PythonQt names them (``qt.QTimer``, ``ctk.ctkMessageBox``), with
+  message boxes that record what they showed and answer as the test says;
+- :mod:`.application`: ``slicer.app`` (signals, cursors, testing mode, layout manager, module manager) and the
+  module panel that hosts a scripted module's widget (enter/exit);
+- :mod:`.scripted_module`, :mod:`.parameter_node_wrapper`, :mod:`.i18n`: ``slicer.ScriptedLoadableModule``,
+  ``slicer.parameterNodeWrapper`` and ``slicer.i18n``;
+- :mod:`.packages`: the pip helpers, the PyTorch extension's ``PyTorchUtils`` and an import blocker that
+  makes packages look uninstalled (a fresh Slicer);
+- :mod:`.environment`: installs all of the above and removes it again.
 """
 
 from __future__ import annotations
@@ -13,226 +24,16 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtUiTools import QUiLoader
 
-
-class qSlicerWidget(QtWidgets.QWidget):
-    """Stand-in for Slicer's qSlicerWidget: holds a scene reference only."""
-
-    @QtCore.Slot("vtkMRMLScene*")
-    def setMRMLScene(self, scene) -> None:
-        self._scene = scene
-
-    def mrmlScene(self):
-        return getattr(self, "_scene", None)
+from .widgets import STAND_INS
 
 
-class qMRMLWidget(qSlicerWidget):
-    """Stand-in for qMRMLWidget. The real one emits mrmlSceneChanged(vtkMRMLScene*), which the .ui
-    connects to every MRML child; PySide6 cannot emit a pointer of an unregistered type, so this one
-    hands the scene to its stand-in children directly."""
-
-    mrmlSceneChanged = QtCore.Signal("vtkMRMLScene*")
-
-    @QtCore.Slot("vtkMRMLScene*")
-    def setMRMLScene(self, scene) -> None:
-        super().setMRMLScene(scene)
-        for child in self.findChildren(QtWidgets.QWidget):
-            if child is not self and hasattr(child, "setMRMLScene") and not isinstance(child, qMRMLWidget):
-                child.setMRMLScene(scene)
-
-
-class ctkCollapsibleButton(QtWidgets.QGroupBox):
-    """Stand-in for ctkCollapsibleButton: a group box whose ``text`` is the title and whose ``collapsed``
-    hides the contents (the real one is a button that folds its children away)."""
+class SlicerUiLoader(QUiLoader):
+    """QUiLoader that knows the Slicer widget stand-ins, as Slicer's loader knows its designer plugins."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._collapsed = False
-        self._folded: list = []  # children hidden by collapsing, shown again on expanding (not the others)
-
-    def _get_text(self) -> str:
-        return self.title().lstrip("\u25b8\u25be ")
-
-    def _set_text(self, text: str) -> None:
-        self.setTitle(text)
-
-    def _get_collapsed(self) -> bool:
-        return self._collapsed
-
-    def _set_collapsed(self, collapsed: bool) -> None:
-        self._collapsed = bool(collapsed)
-        self._apply_collapsed()
-
-    def _apply_collapsed(self) -> None:
-        if self._collapsed:
-            for child in self.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindDirectChildrenOnly):
-                if not child.isHidden():
-                    child.hide()
-                    self._folded.append(child)
-        else:
-            for child in self._folded:
-                child.show()
-            self._folded = []
-        self.setTitle(("\u25b8 " if self._collapsed else "\u25be ") + self._get_text())
-
-    def showEvent(self, event) -> None:
-        # QUiLoader sets ``collapsed`` before it adds the children: fold them once shown.
-        self._apply_collapsed()
-        super().showEvent(event)
-
-    text = QtCore.Property(str, _get_text, _set_text)
-    collapsed = QtCore.Property(bool, _get_collapsed, _set_collapsed)
-
-
-class qMRMLNodeComboBox(QtWidgets.QComboBox):
-    """Stand-in for qMRMLNodeComboBox: lists the scene's nodes of the ``nodeTypes`` classes (a real
-    vtkMRMLScene from slicer-core works) and offers currentNode()/setCurrentNode(); no add/rename menu."""
-
-    currentNodeChanged = QtCore.Signal(object)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._nodes: list = []
-        self.currentIndexChanged.connect(lambda _: self.currentNodeChanged.emit(self.currentNode()))
-
-    @QtCore.Slot("vtkMRMLScene*")
-    def setMRMLScene(self, scene) -> None:
-        self._scene = scene
-        self.refresh()
-
-    def refresh(self) -> None:
-        scene = getattr(self, "_scene", None)
-        types = self.property("nodeTypes") or []
-        nodes = []
-        if scene is not None:
-            for class_name in types:
-                collection = scene.GetNodesByClass(class_name)
-                nodes += [collection.GetItemAsObject(i) for i in range(collection.GetNumberOfItems())]
-        self.blockSignals(True)
-        self.clear()
-        self._nodes = ([None] if self.property("noneEnabled") else []) + nodes
-        for node in self._nodes:
-            self.addItem(self.property("noneDisplay") or "None" if node is None else node.GetName())
-        self.blockSignals(False)
-
-    def currentNode(self):
-        index = self.currentIndex()
-        return self._nodes[index] if 0 <= index < len(self._nodes) else None
-
-    def setCurrentNode(self, node) -> None:
-        if node not in self._nodes:
-            self.refresh()
-        if node in self._nodes:
-            self.setCurrentIndex(self._nodes.index(node))
-
-
-class ctkSliderWidget(QtWidgets.QDoubleSpinBox):
-    """Stand-in for ctkSliderWidget (slider + spin box): a spin box with the same value/range properties."""
-
-
-class ctkPathLineEdit(QtWidgets.QLineEdit):
-    """Stand-in for ctkPathLineEdit: a line edit with ``currentPath``; no browse button or history."""
-
-    currentPathChanged = QtCore.Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.textChanged.connect(self.currentPathChanged.emit)
-
-    def _get_path(self) -> str:
-        return self.text()
-
-    def _set_path(self, path: str) -> None:
-        self.setText(path)
-
-    currentPath = QtCore.Property(str, _get_path, _set_path)
-
-
-class qMRMLSegmentEditorWidget(qMRMLWidget):
-    """Stand-in for Slicer's Segment Editor widget: a placeholder label; remembers the nodes it is given."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        layout = QtWidgets.QVBoxLayout(self)
-        label = QtWidgets.QLabel("Segment Editor (Paint, Draw, Erase, Islands, Smoothing...)\n"
-                                 "shown here inside 3D Slicer")
-        label.setAlignment(QtCore.Qt.AlignCenter)
-        label.setFrameShape(QtWidgets.QFrame.StyledPanel)
-        label.setMinimumHeight(70)
-        layout.addWidget(label)
-        self.segmentationNode = self.sourceVolumeNode = self.segmentEditorNode = None
-
-    def setMRMLSegmentEditorNode(self, node) -> None:
-        self.segmentEditorNode = node
-
-    def setSegmentationNode(self, node) -> None:
-        self.segmentationNode = node
-
-    def setSourceVolumeNode(self, node) -> None:
-        self.sourceVolumeNode = node
-
-
-class qMRMLTableView(QtWidgets.QTableWidget):
-    """Stand-in for qMRMLTableView: copies a vtkMRMLTableNode's cells into a QTableWidget (read-only),
-    with column descriptions as header tooltips as Slicer shows them."""
-
-    @QtCore.Slot("vtkMRMLScene*")
-    def setMRMLScene(self, scene) -> None:
-        self._scene = scene
-
-    def setMRMLTableNode(self, node) -> None:
-        self._node = node
-        table = node.GetTable()
-        rows, columns = table.GetNumberOfRows(), table.GetNumberOfColumns()
-        self.setRowCount(rows)
-        self.setColumnCount(columns)
-        for column in range(columns):
-            name = table.GetColumnName(column)
-            header = QtWidgets.QTableWidgetItem(name)
-            header.setToolTip(node.GetColumnDescription(name) or "")
-            self.setHorizontalHeaderItem(column, header)
-            for row in range(rows):
-                value = table.GetValue(row, column)
-                text = f"{value.ToDouble():.3f}" if value.IsNumeric() else value.ToString()
-                self.setItem(row, column, QtWidgets.QTableWidgetItem(text))
-
-    def mrmlTableNode(self):
-        return getattr(self, "_node", None)
-
-
-class qMRMLPlotView(QtWidgets.QLabel):
-    """Stand-in for qMRMLPlotView: shows the chart's title instead of drawing the plot."""
-
-    def __init__(self, parent=None):
-        super().__init__("Plot view (drawn by 3D Slicer)", parent)
-        self.setAlignment(QtCore.Qt.AlignCenter)
-        self.setFrameShape(QtWidgets.QFrame.StyledPanel)
-
-    @QtCore.Slot("vtkMRMLScene*")
-    def setMRMLScene(self, scene) -> None:
-        self._scene = scene
-
-    def setMRMLPlotViewNode(self, node) -> None:
-        self._view_node = node
-
-
-class qSlicerMarkupsPlaceWidget(qSlicerWidget):
-    """Stand-in for qSlicerMarkupsPlaceWidget: one tool button; placing points needs Slicer's views."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.placeButton = QtWidgets.QToolButton()
-        self.placeButton.setText("\u271a")
-        layout.addWidget(self.placeButton)
-        self.currentNode = None
-
-    def setCurrentNode(self, node) -> None:
-        self.currentNode = node
-
-
-STAND_INS = (qSlicerWidget, qMRMLWidget, ctkCollapsibleButton, qMRMLNodeComboBox, ctkSliderWidget, ctkPathLineEdit,
-             qMRMLSegmentEditorWidget, qMRMLTableView, qMRMLPlotView, qSlicerMarkupsPlaceWidget)
+        for cls in STAND_INS:
+            self.registerCustomWidget(cls)
 
 
 class UiNamespace:
@@ -246,9 +47,7 @@ class UiNamespace:
 
 def load_panel(ui_path: str | Path) -> tuple[QtWidgets.QWidget, UiNamespace]:
     """Load the module's .ui with the stand-ins registered; returns the top widget and its namespace."""
-    loader = QUiLoader()
-    for cls in STAND_INS:
-        loader.registerCustomWidget(cls)
+    loader = SlicerUiLoader()
     widget = loader.load(str(ui_path))
     if widget is None:
         raise RuntimeError(f"QUiLoader could not load {ui_path}: {loader.errorString()}")

@@ -31,6 +31,7 @@ MODULE_FILE = MODULE_DIR / "SynthTrustSlicer.py"
 sys.path[:0] = [str(MODULE_DIR), str(REPOSITORY / "Testing")]
 
 from slicer_stand_ins import load_panel  # noqa: E402
+from slicer_stand_ins.application import CONVENTIONAL_LAYOUT, LayoutManager  # noqa: E402
 from SynthTrustSlicerLib import panel_state  # noqa: E402
 from SynthTrustSlicerLib.bullseye import BullseyeWidget, parse_segments, segment_at, segment_sector  # noqa: E402
 from SynthTrustSlicerLib.choices import current_value  # noqa: E402
@@ -515,52 +516,17 @@ def test_a_sweep_request_carries_the_segments_and_the_scar_settings_and_no_lesio
                         steps=25, guidance=False, guidanceWeight=1.0, qualityThreshold=0.0, variants=2, seed=9,
                         segmentationDevice="cpu")
     request = sweep_request(pn)
-    assert request.kind == "sweep" and request.lesion_segmentation_node is None
-    assert request.anatomy_segmentation_node == "anatomy" and request.modalities == ["lge"]
-    assert request.sweep == {"segments": [7, 13], "transmurality": [0.6], "extent": 0.8, "irregularity": 0.3,
-                             "mvo": 0.1, "seed": 4}
-    assert (request.variants, request.seed, request.device, request.segmentation_device) == (2, 9, "auto", "cpu")
+    settings = request.settings
+    assert settings.kind == "sweep" and request.lesion_segmentation_node is None
+    assert request.anatomy_segmentation_node == "anatomy" and settings.modalities == ["lge"]
+    assert settings.sweep.to_json() == {"segments": [7, 13], "transmurality": [0.6], "extent": 0.8,
+                                        "irregularity": 0.3, "mvo": 0.1, "seed": 4}
+    assert (settings.variants, settings.seed, settings.device, settings.segmentation_device) == (2, 9, "auto", "cpu")
     with pytest.raises(ValueError, match="AHA segment"):
         sweep_request(SimpleNamespace(**{**pn.__dict__, "scarSegments": ""}))
 
 
 # ------------------------------------------------------------------------------------------- compare mode
-class SliceWidgetStandIn:
-    """Declared stand-in for qMRMLSliceWidget (Qt, not in slicer-core): the real MRML slice logic behind it."""
-
-    def __init__(self, logic):
-        self.logic = logic
-
-    def mrmlSliceNode(self):  # noqa: N802 - Slicer's names
-        return self.logic.GetSliceNode()
-
-    def mrmlSliceCompositeNode(self):  # noqa: N802
-        return self.logic.GetSliceCompositeNode()
-
-    def sliceLogic(self):  # noqa: N802
-        return self.logic
-
-
-class LayoutManagerStandIn:
-    """Declared stand-in for qSlicerLayoutManager: ``layout``, ``setLayout`` and two slice views."""
-
-    def __init__(self, session):
-        import slicer
-
-        self.layout, self.widgets = 3, {}
-        for name in ("Red", "Yellow"):
-            logic = slicer.vtkMRMLSliceLogic()
-            logic.SetMRMLScene(session.scene)
-            logic.AddSliceNode(name)
-            self.widgets[name] = SliceWidgetStandIn(logic)
-
-    def setLayout(self, layout):  # noqa: N802
-        self.layout = layout
-
-    def sliceWidget(self, name):  # noqa: N802
-        return self.widgets.get(name)
-
-
 def test_compare_mode_links_two_views_and_turning_it_off_unlinks_them_and_restores_the_layout(panel):
     scene = pytest.importorskip("synthtrust.scene", reason="needs slicer-core (pip install -e .[scene])")
     import numpy as np
@@ -571,17 +537,17 @@ def test_compare_mode_links_two_views_and_turning_it_off_unlinks_them_and_restor
     session = scene.SceneSession.create()
     real, synthetic = (scene.add_volume(session, Image.from_array(np.ones((4, 4, 4), np.float32)), name)
                        for name in ("real", "synthetic"))
-    manager = LayoutManagerStandIn(session)
+    manager = LayoutManager(session.scene)
     compare = CompareMode(panel.ui.compareModeButton, lambda: manager)
     panel.ui.compareModeButton.toggled.connect(lambda on: compare.toggled(on, lambda: (real, synthetic)))
     panel.ui.compareModeButton.checked = True
-    composites = {name: widget.mrmlSliceCompositeNode() for name, widget in manager.widgets.items()}
+    composites = {name: manager.sliceWidget(name).mrmlSliceCompositeNode() for name in ("Red", "Yellow")}
     assert manager.layout == 29  # vtkMRMLLayoutNode.SlicerLayoutSideBySideView
     assert composites["Red"].GetBackgroundVolumeID() == real.GetID()
     assert composites["Yellow"].GetBackgroundVolumeID() == synthetic.GetID()
     assert all(c.GetLinkedControl() for c in composites.values())
     panel.ui.compareModeButton.checked = False
-    assert manager.layout == 3 and not any(c.GetLinkedControl() for c in composites.values())
+    assert manager.layout == CONVENTIONAL_LAYOUT and not any(c.GetLinkedControl() for c in composites.values())
 
 
 def test_compare_mode_without_a_run_reports_why_and_unchecks_the_button(panel):
@@ -593,8 +559,9 @@ def test_compare_mode_without_a_run_reports_why_and_unchecks_the_button(panel):
     def guard(text):
         try:
             yield
-        except ValueError as error:  # what slicer.util.tryWithErrorDisplay shows in a dialog
+        except ValueError as error:  # as slicer.util.tryWithErrorDisplay: show it, then re-raise it
             reported.append(f"{text} {error}")
+            raise
 
     manager = SimpleNamespace(layout=3, setLayout=lambda layout: pytest.fail("the layout must not change"))
     compare = CompareMode(panel.ui.compareModeButton, lambda: manager, guard)
@@ -602,7 +569,11 @@ def test_compare_mode_without_a_run_reports_why_and_unchecks_the_button(panel):
     def no_run():
         raise ValueError("No run to show yet: press Apply in Synthesis first.")
 
-    panel.ui.compareModeButton.toggled.connect(lambda on: compare.toggled(on, no_run))
-    panel.ui.compareModeButton.checked = True
+    button = panel.ui.compareModeButton
+    button.blockSignals(True)
+    button.checked = True  # what the click did before Qt called toggled(True)
+    button.blockSignals(False)
+    with pytest.raises(ValueError, match="No run to show yet"):
+        compare.toggled(True, no_run)  # the error goes on after it was shown (a Qt slot prints it)
     assert reported == ["Could not switch the compare mode. No run to show yet: press Apply in Synthesis first."]
     assert not panel.ui.compareModeButton.checked and not compare.active
