@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthtrust.trust import DiceTable, compute_trust, conditioning_fidelity, hallucination, off_target_change
+from synthtrust.trust import (
+    DiceTable,
+    TrustReport,
+    compute_trust,
+    conditioning_fidelity,
+    hallucination,
+    off_target_change,
+    trust_over_variants,
+)
 
 REAL = DiceTable.from_scores({"a": {"WT": 0.9, "TC": 0.8}, "b": {"WT": 0.8, "TC": 0.6}})
 SYNTHETIC = DiceTable.from_scores({"a": {"WT": 0.85, "TC": 0.7}, "b": {"WT": 0.75, "TC": 0.7},
@@ -34,6 +42,31 @@ def test_without_a_real_test_set_t3_and_t4_are_reported_as_undefined():
     report = compute_trust(None, SYNTHETIC, n_bootstrap=50)
     assert {v.factor for v in report.values} == {"T1", "T2", "T5"}
     assert "real" in report.undefined[0]
+
+
+def test_trust_over_variants_with_the_real_image_compares_it_with_every_variant():
+    variants = {"v1": {"WT": 0.85, "TC": 0.7}, "v2": {"WT": 0.75, "TC": 0.7}}
+    report = trust_over_variants(variants, {"WT": 0.9, "TC": 0.6}, n_bootstrap=50, seed=2)
+    assert report.get("T3", "WT").value == pytest.approx(1 - abs(0.9 - 0.8))
+    assert report.get("T4", "all").value == pytest.approx(0.75 - 0.75)
+    assert not report.undefined
+    alone = trust_over_variants(variants, n_bootstrap=50, seed=2)
+    assert alone.undefined and alone.rows() == compute_trust(None, DiceTable.from_scores(variants), 50, 2).rows()
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning")
+def test_a_trust_report_read_back_from_json_with_null_values_is_the_same_report():
+    import json
+    import math
+
+    from synthtrust.results.records import plain
+
+    report = compute_trust(None, DiceTable.from_scores({"a": {"WT": 0.5, "TC": float("nan")}}), n_bootstrap=10)
+    data = json.loads(json.dumps(plain(report.to_dict()), allow_nan=False))
+    back = TrustReport.from_dict(data)
+    assert math.isnan(back.get("T5", "TC").value) and back.get("T1").value == pytest.approx(0.5)
+    assert plain(back.to_dict()) == data
 
 
 def test_bootstrap_is_reproducible_with_a_seed():

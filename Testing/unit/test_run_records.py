@@ -140,3 +140,29 @@ def test_settings_refuse_an_unknown_engine_option_and_name_the_valid_ones():
         RunSettings.from_json({**settings.to_json(), "variants": "3"}, "job.json")
     with pytest.raises(InputError, match="engine option steps 0 must be at least 1"):
         RunSettings("run", "brain-tumor", ["c.nrrd"], ["t1"], lesion="l.nrrd", engine_options={"steps": 0})
+
+
+def test_dice_per_aha_segment_is_the_mean_of_each_segments_placed_edits():
+    from synthtrust.sweep import dice_per_segment
+
+    def row(segment, dice, status="ok", segmenter="m"):
+        return SweepRow({"segment": segment, "transmurality": 0.5}, status, segmenter, 0, 0, 1.0,
+                        {"scar": {"dice": dice}})
+
+    rows = [row(7, 0.8), row(7, 0.6), row(8, float("nan")), row(9, 0.9, "not placed: outside the stack"),
+            row(7, 0.2, segmenter="other")]
+    entries = dice_per_segment(rows, "scar")
+    assert [(e.segmenter, e.segment, e.edits) for e in entries] == [("m", 7, 2), ("other", 7, 1)]
+    assert entries[0].dice == pytest.approx(0.7)
+
+
+def test_every_engine_option_reaches_an_engine_parameter():
+    # EngineOptions is the one list of options; the learned engine must take each (none silently dropped).
+    import inspect
+    from dataclasses import fields
+
+    from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
+
+    parameters = set(inspect.signature(DiffusionSynthesizer.__init__).parameters)
+    taken_by_the_quality_filter = {"quality_threshold", "candidates"}
+    assert {f.name for f in fields(EngineOptions)} - taken_by_the_quality_filter <= parameters
