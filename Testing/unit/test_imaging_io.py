@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -230,6 +232,36 @@ def test_quiet_native_stderr_captures_what_c_code_writes_to_file_descriptor_2(ca
     assert capfd.readouterr().err == ""
     assert printed.reason() == "the reason"
     os.write(2, b"after\n")  # fd 2 is restored
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_redirections_from_two_threads_take_turns_so_stderr_survives(capfd):
+    """fd 2 is process-wide: a second thread redirecting it mid-way would restore the first one's temporary
+    file and lose stderr for good."""
+    inside, release, order = threading.Event(), threading.Event(), []
+
+    def first():
+        with itk_console.quiet_native_stderr():
+            order.append("first in")
+            inside.set()
+            release.wait(5)
+            order.append("first out")
+
+    def second():
+        inside.wait(5)
+        with itk_console.quiet_native_stderr():
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # time for the second thread to try to enter
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["first in", "first out", "second in"]
+    capfd.readouterr()
+    os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"
 
 

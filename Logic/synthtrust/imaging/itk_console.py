@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,9 +48,21 @@ def failure_reason(error: Exception, printed: NativeOutput) -> str:
     return reason or "unknown reason"
 
 
+# fd 2 belongs to the whole process: two threads redirecting it at once would restore each other's
+# temporary file and lose stderr for good, so redirections are serialised (re-entrant: nesting is LIFO).
+_REDIRECTING = threading.RLock()
+
+
 @contextmanager
 def quiet_native_stderr() -> Iterator[NativeOutput]:
     """Redirect fd 2 to a temporary file for the block; the yielded object's ``text`` holds what was written."""
+    with _REDIRECTING:
+        with _redirected() as captured:
+            yield captured
+
+
+@contextmanager
+def _redirected() -> Iterator[NativeOutput]:
     captured = NativeOutput()
     try:
         sys.stderr.flush()
