@@ -195,6 +195,11 @@ def test_evaluate_refuses_a_metaimage_with_a_nan_offset_that_itk_would_read_as_z
     refuse(capfd, evaluate(reference, prediction, tmp_path), tmp_path, "prediction.mha", "Offset (nan, 0, 0)")
 
 
+def test_place_tumor_refuses_skewed_nrrd_axes_naming_the_file(tmp_path, capfd, rng):
+    image = write_nrrd(tmp_path / "t1.nrrd", brain(rng), directions="(1,0,0) (1,1,0) (0,0,1)")
+    refuse(capfd, place_tumor(image, tmp_path), tmp_path, "t1.nrrd", "is not a rotation")
+
+
 def test_segment_refuses_a_singular_sform_in_one_line(tmp_path, capfd, rng):
     image = write_nifti(tmp_path / "t1.nii", nifti1_bytes(brain(rng), srow=[0.0] * 12))
     refuse(capfd, segment(image, tmp_path), tmp_path, "t1.nii", "cannot read image file", "direction cosines")

@@ -114,8 +114,11 @@ def _to_image(itk_image: sitk.Image, name: str, source: str) -> Image:
             f"{source} has {itk_image.GetNumberOfComponentsPerPixel()} components per voxel; save each channel "
             "as its own scalar volume"
         )
-    geometry = Geometry(itk_image.GetSize(), itk_image.GetSpacing(), itk_image.GetOrigin(),
-                        itk_image.GetDirection())
+    try:
+        geometry = Geometry(itk_image.GetSize(), itk_image.GetSpacing(), itk_image.GetOrigin(),
+                            itk_image.GetDirection())
+    except InputError as error:  # e.g. skewed axes: say which file it is
+        raise InputError(f"{source}: {error}") from None
     array = sitk.GetArrayFromImage(itk_image)
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
         bad = int(np.count_nonzero(~np.isfinite(array)))
