@@ -3,7 +3,6 @@ variant synthesized once for every segmenter, and segmenters loaded by name (def
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 from synthtrust.errors import InputError
@@ -23,11 +22,6 @@ class Plan:
         self.done += 1
 
 
-def _accepts(function, name: str) -> bool:
-    parameters = inspect.signature(function).parameters.values()
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-
-
 class ObservedSynthesizer:
     """An engine reporting progress; each seed is synthesized once and reused for every segmenter."""
 
@@ -44,9 +38,9 @@ class ObservedSynthesizer:
         def step(done: int, total: int, message: str) -> None:
             self.emitter.step(done, total, f"seed {seed}: {message}", self.plan.fraction(done / max(total, 1)))
 
-        extra = {"anatomy": self.anatomy} if self.anatomy is not None and _accepts(
-            self.synthesizer.synthesize, "anatomy") else {}
-        result = self.synthesizer.synthesize(channels, lesion, schema, modalities, seed=seed, progress=step, **extra)
+        # Every engine takes the anatomy (the Synthesizer interface); the template engine ignores it.
+        result = self.synthesizer.synthesize(channels, lesion, schema, modalities, seed=seed, progress=step,
+                                             anatomy=self.anatomy)
         self.plan.advance()
         self.results[seed] = result
         return result
