@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from synthtrust.cli.common import SEED
+from synthtrust.outputs import check_output_folder, publish
+
+# What the demo writes into --out (checked before the run so none of them can replace an input).
+DEMO_FILES = ("report.html", "metrics.json", "scene.mrb")
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -13,9 +19,10 @@ def add_parser(subparsers) -> None:
                     "synthesize variants, segment, evaluate, and write DIR/report.html, DIR/metrics.json and "
                     "DIR/scene.mrb (open it in 3D Slicer).",
     )
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="output folder (new or existing; the demo's files replace earlier ones, others stay)")
     parser.add_argument("--fast", action="store_true", help="fewer variants (for CI)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.set_defaults(run=run)
 
@@ -23,8 +30,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from synthtrust.demo import run_demo
 
-    summary = run_demo(args.out, fast=args.fast, seed=args.seed, device=args.device,
-                       progress=lambda message: print(f"[demo] {message}", flush=True))
+    check_output_folder(args.out, option="--out", names=DEMO_FILES)
+    # The whole demo is written into a scratch folder beside --out and moved in when it has succeeded.
+    with publish() as outputs:
+        summary = run_demo(outputs.folder(args.out), fast=args.fast, seed=args.seed, device=args.device,
+                           progress=lambda message: print(f"[demo] {message}", flush=True))
     for slug, case in summary["cases"].items():
         fidelity = [v["audits"]["conditioning_fidelity"]["dice"] for v in case["variants"]]
         print(f"{slug}: fidelity Dice per variant {[round(f, 3) for f in fidelity]}")

@@ -12,10 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from synthtrust.cli.common import channel_modalities, name_list, print_progress, publish_folder
-from synthtrust.errors import InputError
+from synthtrust.cli.common import (
+    POSITIVE_FRACTION,
+    SEED,
+    STEPS,
+    THREADS,
+    channel_modalities,
+    modality_list,
+    print_progress,
+)
 from synthtrust.imaging.image import require_same_grid
 from synthtrust.imaging.io import load_channels, load_image, save_image
+from synthtrust.outputs import check_output_folder, publish
 from synthtrust.provenance import make_record, write_json
 
 TASKS = ("brain-tumor", "cardiac-scar")
@@ -31,27 +39,28 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--task", choices=TASKS, default="brain-tumor")
     parser.add_argument("--image", required=True, action="append", type=Path,
                         help="an input channel; repeat for several (e.g. FLAIR then T1c)")
-    parser.add_argument("--modalities", type=name_list, help="modality of each --image, e.g. flair,t1c")
+    parser.add_argument("--modalities", type=modality_list, help="modality of each --image, e.g. flair,t1c")
     parser.add_argument("--region", required=True, type=Path,
                         help="mask (or label map: every non-zero voxel) of the region to fill, on the image grid")
     parser.add_argument("--anatomy", type=Path, help="anatomy mask (brain, or myocardium) on the image grid")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=25, help="sampling steps (default 25)")
-    parser.add_argument("--strength", type=float, default=1.0,
+    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--steps", type=STEPS, default=25, help="sampling steps (default 25)")
+    parser.add_argument("--strength", type=POSITIVE_FRACTION, default=1.0,
                         help="1 = generate from noise; below 1 = start part-way (SDEdit) from a smooth fill of the "
                              "region by its surroundings (0.3-0.6 stays closer to the surroundings)")
     parser.add_argument("--model", type=Path, help="generator weights (default: the shipped one for the task)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=THREADS, help="torch CPU threads")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
 
-    if not 0.0 < args.strength <= 1.0:
-        raise InputError(f"--strength {args.strength} must be in (0, 1] (1 = from noise)")
+    names = [f"filled_{c}.nii.gz" for c in range(len(args.image))]
+    check_output_folder(args.out, [*args.image, args.region, args.anatomy, args.model], "--out",
+                        names=[*names, "fill.json"])
     channels = load_channels(args.image)
     modalities = channel_modalities(args.modalities, channels, cardiac=args.task == "cardiac-scar")
     region = load_image(args.region, "region")
@@ -61,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     engine = DiffusionSynthesizer.from_options("inpaint", model=args.model, device=args.device, steps=args.steps,
                                                threads=args.threads)
     # Everything is built in a scratch folder: a refusal, a failure or Ctrl-C leaves --out untouched.
-    with publish_folder(args.out) as scratch:
+    with publish() as outputs:
+        scratch = outputs.folder(args.out)
         result = engine.fill_healthy(channels, region, args.task, modalities, seed=args.seed,
                                      progress=print_progress, anatomy=anatomy, strength=args.strength)
         for note in result.provenance.get("notes", []):

@@ -1,8 +1,10 @@
 """The ``synthtrust`` command line: one subcommand per step of the edit -> synthesize -> segment ->
 evaluate loop, plus ``demo`` and ``train-segmenter``.
 
-Bad input (an :class:`~synthtrust.errors.InputError`) prints one line and exits with code 2, with no
-traceback and no output file left behind (outputs are written to temporary names and renamed).
+Bad input (an :class:`~synthtrust.errors.InputError`, or an option value out of its range) prints one line
+and exits with code 2, with no traceback and no output file left behind: every output path is checked
+before any work (``synthtrust.outputs``), and all outputs are written to temporary names and renamed
+together at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import sys
 
 from synthtrust import __version__
+from synthtrust.cli.common import document_ranges
 from synthtrust.errors import CancelledError, InputError
 
 # Each module defines add_parser(subparsers) and sets run=<callable(args) -> int>.
@@ -37,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(subparsers)
+    document_ranges(parser)
     return parser
 
 

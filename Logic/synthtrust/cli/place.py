@@ -5,12 +5,24 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from synthtrust.cli.common import add_coordinates_option, float_triple, int_list, point_to_lps
-from synthtrust.errors import InputError
-from synthtrust.imaging.image import require_same_grid
+from synthtrust.cli.common import (
+    FRACTION,
+    MILLIMETRES,
+    POSITIVE_FRACTION,
+    POSITIVE_MILLIMETRES,
+    SEED,
+    BoundedList,
+    add_coordinates_option,
+    float_triple,
+    point_to_lps,
+    segment_list,
+)
 from synthtrust.imaging.io import load_image, save_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
+from synthtrust.outputs import check_output_file, publish
 from synthtrust.provenance import make_record, provenance_path, write_json
+
+TUMOUR_SIZE = BoundedList(POSITIVE_MILLIMETRES, counts=(1, 3), broadcast=3)
 
 
 def add_parser(subparsers) -> None:
@@ -22,13 +34,13 @@ def add_parser(subparsers) -> None:
     tumor.add_argument("--image", required=True, type=Path, help="the brain image the tumour goes into")
     tumor.add_argument("--center", required=True, type=float_triple, help="tumour centre X,Y,Z; write --center=X,Y,Z when X is negative")
     add_coordinates_option(tumor)
-    tumor.add_argument("--size", required=True, type=float_triple,
+    tumor.add_argument("--size", required=True, type=TUMOUR_SIZE,
                        help="diameter of the tumour core (ET outer border) in mm, one value or X,Y,Z")
-    tumor.add_argument("--edema-mm", type=float, default=8.0, help="edema shell thickness (mm)")
-    tumor.add_argument("--rim-mm", type=float, default=3.0, help="enhancing rim thickness (mm)")
+    tumor.add_argument("--edema-mm", type=MILLIMETRES, default=8.0, help="edema shell thickness (mm)")
+    tumor.add_argument("--rim-mm", type=POSITIVE_MILLIMETRES, default=3.0, help="enhancing rim thickness (mm)")
     tumor.add_argument("--no-necrosis", action="store_true", help="solid enhancing core, no necrosis")
-    tumor.add_argument("--irregularity", type=float, default=0.3, help="0 = ellipsoid, 1 = very irregular")
-    tumor.add_argument("--seed", type=int, default=0)
+    tumor.add_argument("--irregularity", type=FRACTION, default=0.3, help="0 = ellipsoid, 1 = very irregular")
+    tumor.add_argument("--seed", type=SEED, default=0)
     tumor.add_argument("--brain-mask", type=Path, help="brain mask (derived from the image when omitted)")
     tumor.add_argument("--numbering", type=int, choices=(2015, 2021, 2023), default=2021,
                        help="BraTS label numbering of the output")
@@ -41,63 +53,60 @@ def add_parser(subparsers) -> None:
     )
     scar.add_argument("--labels", required=True, type=Path,
                       help="EMIDEC label map with the myocardium (2) and, ideally, the blood pool (1)")
-    scar.add_argument("--segments", required=True, type=int_list, help="AHA segments, e.g. 7,8,13")
-    scar.add_argument("--transmurality", type=float, default=0.5,
+    scar.add_argument("--segments", required=True, type=segment_list, help="AHA segments, e.g. 7,8,13 or 1-6")
+    scar.add_argument("--transmurality", type=POSITIVE_FRACTION, default=0.5,
                       help="fraction of the wall from the endocardium (0-1; 1 = transmural)")
-    scar.add_argument("--extent", type=float, default=1.0,
+    scar.add_argument("--extent", type=POSITIVE_FRACTION, default=1.0,
                       help="circumferential fraction of each segment covered (0-1)")
-    scar.add_argument("--mvo", type=float, default=0.0,
+    scar.add_argument("--mvo", type=FRACTION, default=0.0,
                       help="MVO core as a fraction of the scar depth (0 = none)")
-    scar.add_argument("--irregularity", type=float, default=0.3)
-    scar.add_argument("--seed", type=int, default=0)
+    scar.add_argument("--irregularity", type=FRACTION, default=0.3,
+                      help="0 = smooth border, 1 = very irregular")
+    scar.add_argument("--seed", type=SEED, default=0)
     scar.add_argument("--rv-insertion", type=float_triple,
                       help="anterior RV insertion point X,Y,Z (default orientation when omitted)")
     add_coordinates_option(scar)
-    scar.add_argument("--out", required=True, type=Path, help="output label map")
+    scar.add_argument("--out", required=True, type=Path, help="output label map (.nii.gz, .nrrd)")
     scar.set_defaults(run=run_place_scar)
-
-
-def _check_fraction(value: float, option: str) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"{option} {value} is outside 0-1; give a fraction, e.g. 0.5 for half the wall")
 
 
 def run_place_tumor(args: argparse.Namespace) -> int:
     from synthtrust.editing.tumor import place_tumor
 
+    check_output_file(args.out, [args.image, args.brain_mask], "--out", provenance=True)
     image = load_image(args.image, "image")
-    brain_mask = None
-    if args.brain_mask:
-        brain_mask = load_image(args.brain_mask, "brain mask")
-        require_same_grid(image, brain_mask, what="brain mask")
+    brain_mask = load_image(args.brain_mask, "brain mask") if args.brain_mask else None
     center = point_to_lps(args.center, args.coordinates, image)
     edit = place_tumor(image, tuple(center), args.size, edema_mm=args.edema_mm, enhancing_rim_mm=args.rim_mm,
                        necrosis=not args.no_necrosis, irregularity=args.irregularity, seed=args.seed,
                        brain_mask=brain_mask, schema=brats_schema(args.numbering))
-    save_image(edit.labels, args.out)
-    write_json(make_record("place-tumor", inputs={"image": args.image, "brain_mask": args.brain_mask},
-                           parameters={"center_lps_mm": list(center)}, outputs={"labels": args.out},
-                           edit=edit.provenance()), provenance_path(args.out))
+    record = make_record("place-tumor", inputs={"image": args.image, "brain_mask": args.brain_mask},
+                         parameters={"center_lps_mm": list(center)}, outputs={"labels": args.out},
+                         edit=edit.provenance())
+    with publish() as outputs:
+        save_image(edit.labels, outputs.file(args.out))
+        write_json(record, outputs.file(provenance_path(args.out)))
     print(f"wrote {args.out} ({int((edit.labels.array > 0).sum())} tumour voxels)")
     return 0
 
 
 def run_place_scar(args: argparse.Namespace) -> int:
-    from synthtrust.editing.scar import place_scar
+    from synthtrust.editing.scar import check_scar_request, place_scar
 
-    _check_fraction(args.transmurality, "--transmurality")
-    _check_fraction(args.extent, "--extent")
-    _check_fraction(args.mvo, "--mvo")
+    check_output_file(args.out, [args.labels], "--out", provenance=True)
     labels = load_image(args.labels, "labels")
-    EMIDEC.validate(labels.array, f"label map {args.labels}")
+    check_scar_request(labels, args.segments, args.transmurality, args.extent, args.irregularity, args.mvo,
+                       name=f"label map {args.labels}")
     rv_insertion = None
     if args.rv_insertion is not None:
         rv_insertion = tuple(point_to_lps(args.rv_insertion, args.coordinates, labels))
     edit = place_scar(labels, segments=args.segments, transmurality=args.transmurality, extent=args.extent,
                       irregularity=args.irregularity, mvo=args.mvo, seed=args.seed,
                       rv_insertion_mm=rv_insertion)
-    save_image(edit.labels, args.out)
-    write_json(make_record("place-scar", inputs={"labels": args.labels}, outputs={"labels": args.out},
-                           edit=edit.provenance()), provenance_path(args.out))
+    record = make_record("place-scar", inputs={"labels": args.labels}, outputs={"labels": args.out},
+                         edit=edit.provenance())
+    with publish() as outputs:
+        save_image(edit.labels, outputs.file(args.out))
+        write_json(record, outputs.file(provenance_path(args.out)))
     print(f"wrote {args.out} ({int(EMIDEC.lesion_mask(edit.labels.array).sum())} scar voxels)")
     return 0

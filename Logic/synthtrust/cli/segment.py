@@ -11,6 +11,7 @@ import numpy as np
 from synthtrust.cli.common import name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
+from synthtrust.outputs import check_distinct, check_output_file, publish
 
 # What a single unnamed image is taken to be when a shipped default is used.
 SINGLE_CHANNEL_DEFAULTS = {"brain-tumor": ["t1"], "cardiac-scar": ["lge"]}
@@ -59,11 +60,29 @@ def _channel_names(args: argparse.Namespace, count: int) -> list[str] | None:
 def _save_probabilities(probabilities: np.ndarray, reference, path: Path) -> None:
     import SimpleITK as sitk
 
-    from synthtrust.imaging.io import atomic_path, to_sitk
+    from synthtrust.imaging.io import to_sitk
 
     volumes = [to_sitk(reference.with_array(p)) for p in probabilities]
-    with atomic_path(path) as temporary:
-        sitk.WriteImage(sitk.JoinSeries(volumes), str(temporary), True)
+    sitk.WriteImage(sitk.JoinSeries(volumes), str(path), True)
+
+
+def _protected_inputs(args: argparse.Namespace) -> list[Path]:
+    """The images, and the model files: its weights or bundle, its config given or beside it."""
+    inputs = [*args.image, args.model, args.model_config]
+    if args.model is not None and not args.model.is_dir():
+        inputs.append(args.model.with_name(args.model.name.split(".")[0] + ".json"))
+    return [p for p in inputs if p is not None]
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    inputs = _protected_inputs(args)
+    check_output_file(args.out, inputs, "--out", provenance=True)
+    if args.probabilities is not None:
+        check_output_file(args.probabilities, inputs, "--probabilities")
+        from synthtrust.provenance import provenance_path
+
+        check_distinct({"--out": args.out, "--probabilities": args.probabilities,
+                        "--out's provenance record": provenance_path(args.out)})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from synthtrust.provenance import make_record, provenance_path, write_json
     from synthtrust.segmentation import load_default_segmenter, load_segmenter
 
+    check_outputs(args)
     names = _channel_names(args, len(args.image))
     channels = load_channels(args.image, names)
     if args.model is not None:
@@ -91,17 +111,19 @@ def run(args: argparse.Namespace) -> int:
 
         result = segmenter.predict(ordered, progress=progress)
     schema = segmenter.config.label_schema()
-    outputs = {"labels": args.out}
+    written = {"labels": args.out}
     if args.probabilities:
-        _save_probabilities(result.probabilities, result.labels, args.probabilities)
-        outputs["probabilities"] = args.probabilities
-    save_image(result.labels, args.out)
+        written["probabilities"] = args.probabilities
     record = make_record("segment", inputs={f"image_{i}": p for i, p in enumerate(args.image)},
                          parameters={"task": args.task, "channels": names or segmenter.config.channels,
                                      "model": str(args.model) if args.model else "shipped default",
                                      "device": args.device},
-                         outputs=outputs, segmenter=result.provenance)
-    write_json(record, provenance_path(args.out))
+                         outputs=written, segmenter=result.provenance)
+    with publish() as outputs:
+        if args.probabilities:
+            _save_probabilities(result.probabilities, result.labels, outputs.file(args.probabilities))
+        save_image(result.labels, outputs.file(args.out))
+        write_json(record, outputs.file(provenance_path(args.out)))
     volumes = {schema.labels[v]: round(float(np.count_nonzero(result.labels.array == v))
                                        * result.labels.geometry.voxel_volume_ml, 2) for v in schema.labels}
     print(f"wrote {args.out} with {segmenter.model_id} on {result.provenance['device']} in "

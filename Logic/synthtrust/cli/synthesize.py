@@ -7,13 +7,29 @@ import sys
 import time
 from pathlib import Path
 
-from synthtrust.cli.common import channel_modalities, name_list, print_progress, publish_folder
-from synthtrust.errors import InputError
+from synthtrust.cli.common import (
+    CANDIDATES,
+    FRACTION,
+    GUIDANCE,
+    SEED,
+    STEPS,
+    THREADS,
+    VARIANTS,
+    Bounded,
+    BoundedList,
+    channel_modalities,
+    modality_list,
+    print_progress,
+)
 from synthtrust.imaging.io import load_channels, load_image, save_image
 from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
+from synthtrust.outputs import check_output_folder, publish
 from synthtrust.provenance import make_record, write_json
 from synthtrust.synthesis.engines import ENGINE_DESCRIPTIONS, ENGINE_NAMES
+
+RESAMPLING = Bounded(int, 1, 20)
+GUIDANCE_SHARE = BoundedList(FRACTION, counts=(2,), increasing=True)
 
 
 def add_parser(subparsers) -> None:
@@ -26,40 +42,40 @@ def add_parser(subparsers) -> None:
                         help="; ".join(f"{k}: {v}" for k, v in ENGINE_DESCRIPTIONS.items()))
     parser.add_argument("--image", required=True, action="append", type=Path,
                         help="an input channel; repeat for several (e.g. FLAIR then T1c)")
-    parser.add_argument("--modalities", type=name_list,
+    parser.add_argument("--modalities", type=modality_list,
                         help="modality of each --image, e.g. flair,t1c (flair, t1, t1c, t2, lge, other); "
                              "default: t1 for brain, lge for cardiac")
     parser.add_argument("--lesion", required=True, type=Path, help="label map with the intended lesion")
     parser.add_argument("--schema", choices=SCHEMA_NAMES, default="brats", help="label schema of --lesion")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", type=int, default=1, help="number of variants (seeds seed..seed+K-1)")
+    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--variants", type=VARIANTS, default=1, help="number of variants (seeds seed..seed+K-1)")
     parser.add_argument("--anatomy", type=Path,
                         help="anatomy mask (brain, or myocardium) on the image grid; default: the image foreground "
                              "(brain) or the myocardium labels of --lesion (heart)")
     learned = parser.add_argument_group("learned engines (inpaint, conditional)")
     learned.add_argument("--model", type=Path, help="generator weights (with <name>.json beside) or a MONAI bundle "
                                                    "folder; default: the shipped generator for the task and channels")
-    learned.add_argument("--steps", type=int, default=25, help="sampling steps (default 25)")
+    learned.add_argument("--steps", type=STEPS, default=25, help="sampling steps (default 25)")
     learned.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
-    learned.add_argument("--resampling", type=int, default=1,
+    learned.add_argument("--resampling", type=RESAMPLING, default=1,
                          help="inpaint: RePaint resampling passes per step (default 1 = none; 2-5 blend the region "
                               "better at that many times the cost)")
-    learned.add_argument("--guidance", type=float, default=0.0,
+    learned.add_argument("--guidance", type=GUIDANCE, default=0.0,
                          help="segmenter-guidance weight (0 = off; try 1-3)")
-    learned.add_argument("--guidance-steps", default="0,0.5", type=lambda t: tuple(float(v) for v in t.split(",")),
+    learned.add_argument("--guidance-steps", default=(0.0, 0.5), type=GUIDANCE_SHARE,
                          help="share of the steps that are guided, as start,end (default 0,0.5: the first half)")
     learned.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     learned.add_argument("--precision", choices=("float32", "bfloat16", "float16"), default="float32",
                          help="network precision on CUDA (autocast); the CPU always uses float32")
-    learned.add_argument("--threads", type=int, help="torch CPU threads")
+    learned.add_argument("--threads", type=THREADS, help="torch CPU threads")
     learned.add_argument("--whole-image", action="store_true",
                          help="conditional engine: generate the whole image, not a region around the lesion")
     quality = parser.add_argument_group("quality filter (any engine)")
-    quality.add_argument("--quality-threshold", type=float,
+    quality.add_argument("--quality-threshold", type=FRACTION,
                          help="keep candidates whose segmented lesion matches the intended one with Dice >= T "
                               "(default 0.6 when --candidates > 1)")
-    quality.add_argument("--candidates", type=int, default=1, help="candidates per variant for the filter (K)")
+    quality.add_argument("--candidates", type=CANDIDATES, default=1, help="candidates per variant for the filter (K)")
     quality.add_argument("--segmenter", type=Path,
                          help="segmenter for guidance and the filter (default: the shipped one for the channels)")
     parser.add_argument("--resample", action="store_true",
@@ -72,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from synthtrust.synthesis.diffusion.engine import SCHEMA_TASKS
     from synthtrust.synthesis.engines import make_synthesizer
 
+    inputs = [*args.image, args.lesion, args.anatomy, args.model, args.segmenter]
+    names = [f"variant_{k}_{c}.nii.gz" for k in range(args.variants) for c in range(len(args.image))]
+    check_output_folder(args.out, inputs, "--out", names=[*names, "synthesis.json"])
     schema = get_schema(args.schema)
     channels = load_channels(args.image)
     lesion = load_image(args.lesion, "lesion")
@@ -81,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
     if anatomy is not None and args.resample and not anatomy.geometry.matches(channels[0].geometry):
         anatomy = resample_to(anatomy, channels[0].geometry, is_label=True)
     modalities = channel_modalities(args.modalities, channels, cardiac=schema.name == "emidec")
-    if args.variants < 1:
-        raise InputError(f"--variants {args.variants} must be at least 1")
     segmenter = None
     if args.segmenter:
         from synthtrust.segmentation.loading import load_segmenter
@@ -91,13 +108,14 @@ def run(args: argparse.Namespace) -> int:
     synthesizer = make_synthesizer(
         args.engine, task=SCHEMA_TASKS.get(schema.name), channels=modalities, model=args.model,
         device=args.device, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance,
-        guidance_steps=args.guidance_steps, precision=args.precision, threads=args.threads, resampling=args.resampling,
+        guidance_steps=tuple(args.guidance_steps), precision=args.precision, threads=args.threads, resampling=args.resampling,
         whole_image=args.whole_image, quality_threshold=args.quality_threshold, candidates=args.candidates,
         segmenter=segmenter)
     # Refuse bad input (lesion, model, anatomy, region size) before printing progress or writing anything.
     synthesizer.prepare(channels, lesion, schema, modalities, anatomy)
     # Build the whole result in a scratch folder first: a failure or Ctrl-C leaves --out untouched.
-    with publish_folder(args.out) as scratch:
+    with publish() as outputs:
+        scratch = outputs.folder(args.out)
         variants = []
         for k in range(args.variants):
             started = time.perf_counter()

@@ -8,9 +8,17 @@ import shlex
 import sys
 from pathlib import Path
 
-from synthtrust.cli.common import add_training_options, name_list
-from synthtrust.errors import InputError
+from synthtrust.cli.common import (
+    BATCH_SIZE,
+    ITERATIONS,
+    LEARNING_RATE,
+    SEED,
+    TrainingBar,
+    add_training_options,
+    modality_list,
+)
 from synthtrust.labels.schema import TASK_SCHEMAS
+from synthtrust.outputs import check_output_folder, publish
 from synthtrust.provenance import json_text
 
 ARCHITECTURE_CHOICES = ("unet", "segresnet", "swinunetr")
@@ -24,34 +32,32 @@ def add_parser(subparsers) -> None:
                     "(model card), <id>_loss.png/.csv and <id>.manifest-entry.json into --out.",
     )
     parser.add_argument("--task", required=True, choices=sorted(TASK_SCHEMAS))
-    parser.add_argument("--channels", required=True, type=name_list, help="e.g. flair,t1c or t1 (brain), lge (heart)")
+    parser.add_argument("--channels", required=True, type=modality_list, help="e.g. flair,t1c or t1 (brain), lge (heart)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--iterations", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--iterations", type=ITERATIONS, default=1000, help="training iterations (batches)")
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.add_argument("--architecture", choices=ARCHITECTURE_CHOICES, default="unet")
     parser.add_argument("--model-id", help="names the files; default <task>-<channels>-<architecture>")
-    parser.add_argument("--batch-size", type=int, default=2)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=BATCH_SIZE, default=2, help="patches per iteration")
+    parser.add_argument("--learning-rate", type=LEARNING_RATE, default=2e-3, help="AdamW learning rate")
     add_training_options(parser, "defaults")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
-    from tqdm import tqdm
 
+    from synthtrust.models.model_files import update_manifest
     from synthtrust.segmentation.config import preset_config
     from synthtrust.segmentation.datasets import default_dataset, toy_dataset
-    from synthtrust.models.model_files import update_manifest
     from synthtrust.segmentation.training import TrainingConfig, train_segmenter
 
-    if args.iterations < 1:
-        raise InputError(f"--iterations {args.iterations} must be at least 1")
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads {args.threads} must be at least 1")
-        torch.set_num_threads(args.threads)
     network = preset_config(args.task, args.channels, args.architecture, args.model_id or "")
+    suffixes = (".safetensors", ".json", ".md", "_loss.png", "_loss.csv", ".manifest-entry.json")
+    check_output_folder(args.out, [args.data_root], "--out",
+                        names=[network.id + suffix for suffix in suffixes] + ["manifest.json"])
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     if args.dataset == "toy":
         dataset = toy_dataset(args.task, network.channels, args.seed)
         network.target_spacing_mm = None  # toy volumes are already coarse
@@ -59,32 +65,31 @@ def run(args: argparse.Namespace) -> int:
         network.validate()
     else:
         dataset = default_dataset(args.task, network.channels, args.seed, args.data_root)
-    config = TrainingConfig(
-        network, dataset, args.out, iterations=args.iterations, seed=args.seed, batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        # Brains: left-right mirror images are plausible, other flips are not. Short-axis hearts: acquisitions
-        # differ in in-plane orientation, so any flip or quarter turn in the x-y plane is plausible.
-        flip_axes=(0,) if args.task == "brain-tumor" else (0, 1),
-        rotate_plane=None if args.task == "brain-tumor" else (0, 1),
-        device=args.device, command=shlex.join(["synthtrust", *sys.argv[1:]]) if sys.argv[1:] else "",
-        title=args.title, data_root=args.data_root)
-    print(f"training {network.id}: {len(dataset.training)} training and {len(dataset.validation)} validation cases "
-          f"from {dataset.name}", flush=True)
-    bar = tqdm(total=args.iterations, desc="training", unit="it", file=sys.stderr, mininterval=1.0)
-
-    def progress(done: int, total: int, loss: float) -> None:
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-
-    try:
-        report = train_segmenter(config, progress=progress, log=lambda message: bar.write(message))
-    finally:
-        bar.close()
+    # The model files are written into a scratch folder and moved into --out together when training and
+    # validation have succeeded: a failure or Ctrl-C leaves --out as it was.
+    with publish() as outputs:
+        scratch = outputs.folder(args.out)
+        config = TrainingConfig(
+            network, dataset, scratch, iterations=args.iterations, seed=args.seed, batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            # Brains: left-right mirror images are plausible, other flips are not. Short-axis hearts: acquisitions
+            # differ in in-plane orientation, so any flip or quarter turn in the x-y plane is plausible.
+            flip_axes=(0,) if args.task == "brain-tumor" else (0, 1),
+            rotate_plane=None if args.task == "brain-tumor" else (0, 1),
+            device=args.device, command=shlex.join(["synthtrust", *sys.argv[1:]]) if sys.argv[1:] else "",
+            title=args.title, data_root=args.data_root)
+        print(f"training {network.id}: {len(dataset.training)} training and {len(dataset.validation)} validation "
+              f"cases from {dataset.name}", flush=True)
+        bar = TrainingBar(args.iterations)
+        try:
+            report = train_segmenter(config, progress=bar.update, log=bar.write)
+        finally:
+            bar.close()
+    files = {name: str(Path(args.out) / Path(path).name) for name, path in report.files.items()}
     if args.update_manifest:
-        entry = json.loads(Path(report.files["manifest_entry"]).read_text())
-        manifest = update_manifest(Path(args.out) / "manifest.json", entry)
-        report.files["manifest"] = str(manifest)
+        entry = json.loads(Path(files["manifest_entry"]).read_text())
+        files["manifest"] = str(update_manifest(Path(args.out) / "manifest.json", entry))
     print(json_text({"model": report.model_id, "validation_dice": report.validation_dice,
-                     "cpu_inference_seconds": report.cpu_inference_seconds, "seconds": report.seconds,
-                     "files": report.files}))
+                      "cpu_inference_seconds": report.cpu_inference_seconds, "seconds": report.seconds,
+                      "files": files}, indent=2))
     return 0

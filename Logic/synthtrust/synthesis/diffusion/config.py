@@ -75,6 +75,10 @@ class GeneratorConfig:
                                  f"{self.downsampling}")
         if len(self.attention_levels) != len(self.network_channels):
             raise InputError("attention_levels needs one flag per entry of network_channels")
+        # The network's group normalisation splits every level's channels into norm_num_groups groups.
+        if not self.network_channels or any(c < 1 or c % self.norm_num_groups for c in self.network_channels):
+            raise InputError(f"generator network channels {self.network_channels} must each be a positive multiple "
+                             f"of {self.norm_num_groups} (its normalisation groups), e.g. 8,16,32")
         unknown = [e for e in self.engines if e not in ("inpaint", "conditional")]
         if unknown:
             raise InputError(f"generator engines {unknown} are unknown; use inpaint and/or conditional")

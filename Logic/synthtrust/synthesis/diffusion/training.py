@@ -18,8 +18,8 @@ import torch
 
 import synthtrust
 from synthtrust.errors import CancelledError, InputError
-from synthtrust.provenance import json_text
 from synthtrust.models.checkpoints import save_weights
+from synthtrust.provenance import json_text
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
 from synthtrust.synthesis.diffusion.data import prepare_case, sample_patch
 from synthtrust.synthesis.diffusion.model import build_network, make_scheduler
@@ -96,8 +96,12 @@ def _batch(prepared, training: GeneratorTraining, iteration: int):
 
 def train_generator(training: GeneratorTraining, resume: bool = False,
                     progress: Callable[[int, int, float], None] | None = None,
-                    should_cancel: Callable[[], bool] | None = None) -> TrainingLog:
-    """Train (or resume) and write ``<id>.safetensors``, ``<id>.json``, the loss curve and a checkpoint."""
+                    should_cancel: Callable[[], bool] | None = None,
+                    files_folder: Path | None = None) -> TrainingLog:
+    """Train (or resume) and write ``<id>.safetensors``, ``<id>.json``, the loss curve and a checkpoint.
+
+    The checkpoint goes into ``training.out`` as training goes; the model files into ``files_folder``
+    (default ``training.out``; the CLI passes a scratch folder it publishes when this returns)."""
     training.validate()
     config = training.config
     device = torch.device(training.device)
@@ -113,12 +117,8 @@ def train_generator(training: GeneratorTraining, resume: bool = False,
     start = 0
     if training.init_from is not None and not (resume and checkpoint.is_file()):
         _start_from_weights(network, training)
-    if resume and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        network.load_state_dict(state["network"])
-        optimizer.load_state_dict(state["optimizer"])
-        start, log.losses, log.seconds = int(state["iteration"]), list(state["losses"]), float(state["seconds"])
-        log.resumed_from = start
+    if resume:
+        start = _resume(checkpoint, training, network, optimizer, log)
     prepared = [prepare_case(spec.build(), config) for spec in training.cases]
     began = time.perf_counter() - log.seconds
     network.train()
@@ -145,9 +145,56 @@ def train_generator(training: GeneratorTraining, resume: bool = False,
         if progress is not None:
             progress(iteration + 1, training.iterations, log.losses[-1])
         if (iteration + 1) % training.checkpoint_every == 0 or iteration + 1 == training.iterations:
-            _save_checkpoint(network, optimizer, iteration + 1, log, checkpoint)
-    write_generator_files(network, training, log)
+            _save_checkpoint(network, optimizer, iteration + 1, log, checkpoint, training.config)
+    write_generator_files(network, training, log, files_folder)
     return log
+
+
+def _checkpoint_identity(config: GeneratorConfig) -> dict:
+    """What a checkpoint must share with the training that resumes it."""
+    return {"id": config.id, "task": config.task, "channels": list(config.channels),
+            "spatial_dims": config.spatial_dims, "network_channels": list(config.network_channels),
+            "engines": list(config.engines)}
+
+
+def _resume(path: Path, training: GeneratorTraining, network, optimizer, log: TrainingLog) -> int:
+    """Load ``path`` (tensors and plain values only: ``weights_only=True``) into the network and optimizer;
+    refuse a missing, corrupt or foreign checkpoint. Returns the iteration to continue from."""
+    from synthtrust.models.checkpoints import fit_state_dict
+
+    if not path.is_file():
+        raise InputError(f"--resume: there is no checkpoint {path} to continue from; run without --resume to "
+                         "start a new training")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated zips, pickles with code, random bytes: many exception types
+        first = (str(error).strip().splitlines() or [""])[0][:160]
+        raise InputError(f"--resume: checkpoint {path} cannot be read ({type(error).__name__}: {first}); it is "
+                         "corrupt or not a training checkpoint: delete it and train without --resume") from None
+    expected = ("network", "optimizer", "iteration", "losses", "seconds")
+    if not isinstance(state, dict) or any(key not in state for key in expected):
+        raise InputError(f"--resume: {path} is not a generator training checkpoint (it needs {', '.join(expected)}); "
+                         "delete it and train without --resume")
+    identity, mine = state.get("config"), _checkpoint_identity(training.config)
+    if isinstance(identity, dict):
+        differences = [f"{key} {identity.get(key)} there, {mine[key]} here" for key in mine
+                       if key != "id" and identity.get(key) != mine[key]]
+        if differences:
+            raise InputError(f"--resume: checkpoint {path} belongs to another training ({'; '.join(differences)}); "
+                             "resume with the same task, channels, engine and --network-channels, or choose another "
+                             "--out or --id")
+    fit_state_dict(network, state["network"], f"{path} (--resume)", "this training's options")
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+        start, losses, seconds = int(state["iteration"]), [float(v) for v in state["losses"]], float(state["seconds"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise InputError(f"--resume: the optimizer state or counters in {path} do not fit this training "
+                         f"({type(error).__name__}); delete the checkpoint and train without --resume") from None
+    if not 0 <= start <= len(losses):
+        raise InputError(f"--resume: checkpoint {path} says iteration {start} but holds {len(losses)} losses; it is "
+                         "damaged: delete it and train without --resume")
+    log.losses, log.seconds, log.resumed_from = losses, seconds, start
+    return start
 
 
 def _start_from_weights(network: torch.nn.Module, training: GeneratorTraining) -> None:
@@ -168,22 +215,23 @@ def _start_from_weights(network: torch.nn.Module, training: GeneratorTraining) -
     training.init_sha256 = source.sha256
 
 
-def _save_checkpoint(network, optimizer, iteration: int, log: TrainingLog, path: Path) -> None:
+def _save_checkpoint(network, optimizer, iteration: int, log: TrainingLog, path: Path,
+                     config: GeneratorConfig) -> None:
     from synthtrust.imaging.io import atomic_path
 
     with atomic_path(path) as temporary:
         torch.save({"network": network.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration,
-                    "losses": log.losses, "seconds": log.seconds}, temporary)
+                    "losses": log.losses, "seconds": log.seconds, "config": _checkpoint_identity(config)}, temporary)
 
 
-def write_generator_files(network, training: GeneratorTraining, log: TrainingLog) -> dict:
+def write_generator_files(network, training: GeneratorTraining, log: TrainingLog, folder: Path | None = None) -> dict:
     """Weights, config, loss curve, model card and a manifest entry (``<id>.manifest-entry.json``)."""
     from synthtrust.imaging.io import atomic_path
-    from synthtrust.provenance import file_sha256
     from synthtrust.models.model_files import write_loss_curve
+    from synthtrust.provenance import file_sha256
     from synthtrust.synthesis.diffusion.model_card import card_text
 
-    config, out = training.config, training.out
+    config, out = training.config, Path(folder or training.out)
     weights = save_weights(network, out / f"{config.id}.safetensors", {"id": config.id, "task": config.task})
     config.save(out / f"{config.id}.json")
     write_loss_curve(log.losses, out / config.id, f"{config.id}: noise MSE (x{INSIDE_WEIGHT:g} inside the region)",
