@@ -13,6 +13,7 @@ import pytest
 import SimpleITK as sitk
 from bad_images import nifti1_bytes, nifti2_bytes, write_metaimage, write_nifti, write_nrrd
 
+from conftest import shared_file
 from synthtrust import provenance
 from synthtrust.errors import InputError
 from synthtrust.imaging import headers, io, itk_console
@@ -313,3 +314,17 @@ def test_json_that_cannot_be_written_leaves_no_file(tmp_path):
     with pytest.raises(TypeError):
         provenance.write_json({"thing": object()}, tmp_path / "out.json")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("parts", [("nilearn_mni152", "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"),
+                                   ("emidec_Case_P100", "Case_P100_image.nii.gz"),
+                                   ("pyradiomics", "brain1_image.nrrd")])
+def test_real_images_pass_the_checks_unchanged(parts):
+    """Real files (nibabel's NaN slope in the MNI template, EMIDEC's scaled sform, an NRRD) are not refused,
+    and the checks change nothing in what ITK reads."""
+    path = shared_file(*parts)
+    loaded = io.load_image(path)
+    bare = sitk.ReadImage(str(path))
+    assert np.array_equal(loaded.array, sitk.GetArrayFromImage(bare))
+    assert np.allclose(loaded.spacing, bare.GetSpacing())
