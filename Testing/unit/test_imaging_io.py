@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,6 +276,18 @@ def test_a_compressed_file_is_read_exactly_even_beside_an_uncompressed_namesake(
     assert np.array_equal(io.load_image(compressed).array, integers)
     assert np.array_equal(io.load_image(tmp_path / "scan.nii").array, floats)
     assert sorted(os.listdir(tmp_path)) == ["scan.nii", "scan.nii.gz"]
+
+
+def test_without_symlinks_the_namesake_guard_reads_a_copy(tmp_path, monkeypatch):
+    integers = np.arange(120, dtype=np.int16).reshape(4, 5, 6)
+    write_nifti(tmp_path / "scan.nii", nifti1_bytes(integers.astype(np.float32) * 2))
+    compressed = write_nifti(tmp_path / "scan.nii.gz", nifti1_bytes(integers))
+
+    def no_symlinks(self, target):
+        raise OSError("symbolic links are not allowed here")
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    assert np.array_equal(io.load_image(compressed).array, integers)
 
 
 def test_an_nrrd_origin_that_is_not_numbers_is_refused_naming_the_file(tmp_path):

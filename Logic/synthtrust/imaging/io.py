@@ -1,17 +1,19 @@
 """Reading and writing images through SimpleITK: NIfTI, NRRD, MetaImage and DICOM series folders.
 
-Everything loaded is read as it is or refused: the raw NIfTI/NRRD header (and the stored voxels of float
-NIfTI files) is checked before ITK can repair it (``headers``), then what ITK reports (finite, positive
-spacing; finite origin and direction; finite voxels; complete compressed streams; memory available before
-the voxels are allocated). ITK's own console output is kept off the terminal (``itk_console``); when a read
-fails, what ITK said becomes the one-line message. Everything written goes to a temporary name in the
-destination folder and is renamed only when complete, so a failed write never leaves a partial file.
+Everything loaded is read as it is or refused (``docs/guarantees.md``): the raw NIfTI, NRRD and MetaImage
+headers, the NIfTI voxel bytes and the geometry tags of every DICOM file are checked before ITK can repair
+them (``headers``), then what ITK reports (finite, positive spacing; finite origin and a rotation as
+direction; finite voxels; memory available before the voxels are allocated). ITK's own console output is
+kept off the terminal (``itk_console``); when a read fails, what ITK said becomes the one-line message.
+Everything written goes to a temporary name in the destination folder and is renamed only when complete,
+so a failed write never leaves a partial file.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,7 +81,10 @@ def _itk_readable(path: Path):
         return
     with tempfile.TemporaryDirectory(prefix="synthtrust-read-") as folder:
         link = Path(folder) / path.name
-        link.symlink_to(path.resolve())
+        try:
+            link.symlink_to(path.resolve())
+        except OSError:  # e.g. Windows without the symlink privilege: a copy reads the same
+            shutil.copyfile(path, link)
         yield link
 
 
