@@ -162,3 +162,23 @@ def test_synthesis_refuses_a_lesion_on_another_grid_unless_asked_to_resample(tmp
     assert code == 2 and "--resample" in message and not out.exists()
     code, _ = run_cli(capsys, "synthesize", "--image", image, "--lesion", coarse, "--out", out, "--resample")
     assert code == 0 and (out / "variant_0_0.nii.gz").exists() and (out / "synthesis.json").exists()
+
+
+def test_a_refused_evaluation_leaves_an_earlier_metrics_file_untouched(tmp_path, capfd, label_pair):
+    from refusals import refuse
+
+    out = tmp_path / "metrics.json"
+    out.write_text('{"earlier": true}\n')
+    other = write(tmp_path / "other.nii.gz", np.zeros((12, 14, 16), np.uint8), spacing=(0.5, 0.5, 2.0))
+    refuse(capfd, ["evaluate", "--reference", label_pair[0], "--prediction", other, "--schema", "brats",
+                   "--json", out], tmp_path, "--resample")
+    assert out.read_text() == '{"earlier": true}\n'
+
+
+def test_an_evaluation_replaces_an_earlier_metrics_file_in_one_step(tmp_path, capsys, label_pair):
+    out = tmp_path / "metrics.json"
+    out.write_text('{"earlier": true}\n')
+    code, _ = run_cli(capsys, "evaluate", "--reference", label_pair[0], "--prediction", label_pair[1],
+                      "--schema", "brats", "--json", out)
+    assert code == 0 and "regions" in out.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "pred.nii.gz", "ref.nii.gz"]
