@@ -111,7 +111,7 @@ def test_values_equal_monai_to_one_in_a_million(seed):
     shape, spacing, tolerance = (30, 40, 36), (2.5, 0.9, 0.8), 1.5
     reference = blob(rng, shape, (15, 20, 18), 8 + seed)
     prediction = blob(rng, shape, (16, 19, 20), 7 + seed)
-    ours = evaluate_masks(reference, prediction, spacing, tolerance_mm=tolerance)
+    ours = evaluate_masks(reference, prediction, spacing, tolerance_mm=tolerance, hd95="monai")
     y, y_pred = (torch.tensor(m[None, None]).float() for m in (reference, prediction))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

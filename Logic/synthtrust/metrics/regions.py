@@ -13,17 +13,15 @@ from scipy import ndimage
 
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.metrics.catalogue import METRICS_BY_NAME
-from synthtrust.metrics.policy import BRATS_POLICY, EmptyMaskPolicy
-from synthtrust.metrics.surface import (
-    mean_surface_distance,
-    normalized_surface_dice,
-    percentile_hausdorff,
-    surface_distances,
+from synthtrust.metrics.conventions import DEFAULT_HD95, Hd95Convention, get_hd95_convention
+from synthtrust.metrics.lesionwise import (
+    LESION_CONNECTIVITY,
+    LesionRules,
+    LesionwiseMetrics,
+    lesionwise_scores,
 )
-
-# 26-connectivity: voxels touching by a corner belong to the same lesion (as most lesion-wise challenge
-# evaluations count them).
-LESION_CONNECTIVITY = np.ones((3, 3, 3), bool)
+from synthtrust.metrics.policy import BRATS_POLICY, EmptyMaskPolicy
+from synthtrust.metrics.surface import mean_surface_distance, normalized_surface_dice, surface_distances
 
 
 @dataclass
@@ -54,12 +52,16 @@ class Evaluation:
     tolerance_mm: float
     policy: EmptyMaskPolicy
     regions: dict[str, RegionMetrics] = field(default_factory=dict)
+    hd95_convention: Hd95Convention = field(default_factory=lambda: get_hd95_convention(DEFAULT_HD95))
+    lesion_rules: LesionRules | None = None  # None: lesion-wise scores were not asked for
+    lesionwise: dict[str, LesionwiseMetrics] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "schema": self.schema,
             "surface_dice_tolerance_mm": self.tolerance_mm,
             "empty_policy": self.policy.to_dict(),
+            "hd95_convention": self.hd95_convention.to_dict(),
             # JSON has no NaN: written files hold null, and say here which rule made a value undefined.
             "undefined_values": "null (NaN in memory) marks a value that is undefined for that region: "
                                 "relative_volume_difference when the reference mask is empty, and whatever the "
@@ -68,6 +70,10 @@ class Evaluation:
             "units": {name: info.unit for name, info in METRICS_BY_NAME.items()},
             "regions": {name: metrics.to_dict() for name, metrics in self.regions.items()},
         }
+        if self.lesion_rules is not None:
+            data["lesion_rules"] = self.lesion_rules.to_dict()
+            data["lesionwise"] = {name: metrics.to_dict() for name, metrics in self.lesionwise.items()}
+        return data
 
 
 def _lesion_detection(reference: np.ndarray, prediction: np.ndarray) -> tuple[int, int, int, int]:
@@ -82,8 +88,10 @@ def _lesion_detection(reference: np.ndarray, prediction: np.ndarray) -> tuple[in
 
 
 def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float = 1.0,
-                   policy: EmptyMaskPolicy = BRATS_POLICY) -> RegionMetrics:
-    """All metrics for one binary reference/prediction pair (numpy-order spacing in mm)."""
+                   policy: EmptyMaskPolicy = BRATS_POLICY, hd95: str | Hd95Convention = DEFAULT_HD95) -> RegionMetrics:
+    """All metrics for one binary reference/prediction pair (numpy-order spacing in mm); ``hd95`` names the
+    HD95 convention (:mod:`synthtrust.metrics.conventions`)."""
+    convention = get_hd95_convention(hd95)
     reference = np.asarray(reference, bool)
     prediction = np.asarray(prediction, bool)
     if reference.shape != prediction.shape:
@@ -113,9 +121,10 @@ def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, t
     precision = matched / (matched + fp)
     recall = tp / (tp + fn)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    disjoint = overlap == 0 and convention.worst_when_disjoint
     return RegionMetrics(
         dice=2.0 * overlap / (n_reference + n_prediction),
-        hd95=percentile_hausdorff(distances, 95.0),
+        hd95=policy.distance_one_empty if disjoint else convention.hd95(distances),
         mean_surface_distance=mean_surface_distance(distances),
         surface_dice=normalized_surface_dice(distances, tolerance_mm),
         detected_tp=tp, detected_fp=fp, detected_fn=fn, lesion_precision=precision, lesion_recall=recall,
@@ -134,11 +143,15 @@ def _foreground_box(reference: np.ndarray, prediction: np.ndarray) -> tuple[slic
 
 
 def evaluate_labels(reference: np.ndarray, prediction: np.ndarray, schema: LabelSchema, spacing_zyx,
-                    tolerance_mm: float = 1.0, policy: EmptyMaskPolicy = BRATS_POLICY) -> Evaluation:
-    """Metrics for every region of ``schema`` (e.g. BraTS NCR, ED, ET, TC, WT)."""
+                    tolerance_mm: float = 1.0, policy: EmptyMaskPolicy = BRATS_POLICY,
+                    hd95: str | Hd95Convention = DEFAULT_HD95, lesion_rules: LesionRules | None = None) -> Evaluation:
+    """Metrics for every region of ``schema`` (e.g. BraTS NCR, ED, ET, TC, WT), with lesion-wise scores
+    under ``lesion_rules`` when given (:mod:`synthtrust.metrics.lesionwise`)."""
     if reference.shape != prediction.shape:
         raise ValueError(f"reference shape {reference.shape} differs from prediction shape {prediction.shape}")
-    evaluation = Evaluation(schema.name, float(tolerance_mm), policy)
+    convention = get_hd95_convention(hd95)
+    evaluation = Evaluation(schema.name, float(tolerance_mm), policy, hd95_convention=convention,
+                            lesion_rules=lesion_rules)
     box = _foreground_box(reference, prediction)
     if box is not None:
         reference, prediction = reference[box], prediction[box]
@@ -146,5 +159,8 @@ def evaluate_labels(reference: np.ndarray, prediction: np.ndarray, schema: Label
         reference_mask = schema.region_mask(reference, region)
         prediction_mask = schema.region_mask(prediction, region)
         evaluation.regions[region.name] = evaluate_masks(reference_mask, prediction_mask, spacing_zyx,
-                                                         tolerance_mm, policy)
+                                                         tolerance_mm, policy, convention)
+        if lesion_rules is not None:
+            evaluation.lesionwise[region.name] = lesionwise_scores(reference_mask, prediction_mask, spacing_zyx,
+                                                                   tolerance_mm, lesion_rules, policy, convention)
     return evaluation
