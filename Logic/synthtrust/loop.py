@@ -2,7 +2,8 @@
 against the intended lesion, audit each, and read trust over the variants.
 
 The demo, the what-if sweeps and the Slicer panel all call :func:`run_loop`; it never modifies its
-inputs (every variant is a new image).
+inputs (every variant is a new image). Metrics, audits and trust are the typed records of
+:mod:`synthtrust.results` (``VariantResult.record`` gives a variant's record for a run).
 """
 
 from __future__ import annotations

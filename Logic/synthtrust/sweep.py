@@ -109,7 +109,7 @@ def dice_per_segment(rows: list[SweepRow], region: str) -> list[SegmentDice]:
 def write_table(rows: list[SweepRow], path: str | Path) -> Path:
     """Write rows as CSV (columns: the table definition's keys, the union of all rows' in first-seen order),
     atomically."""
-    flat = [row.to_json() for row in rows]
+    flat = [row.values() for row in rows]  # NaN stays "nan" in the CSV, as a spreadsheet reads it
     path = Path(path)
     with atomic_path(path) as temporary, open(temporary, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=sweep_csv_columns(flat))

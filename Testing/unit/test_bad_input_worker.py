@@ -152,3 +152,21 @@ def test_an_existing_outputs_folder_is_left_as_it_is(tmp_path, capsys):
 @pytest.mark.parametrize("argv", [[], ["a", "b"]])
 def test_the_worker_wants_exactly_one_job_folder(tmp_path, capsys, argv):
     refuse_job(capsys, _job(tmp_path), "usage: python -m synthtrust.worker JOB_FOLDER", argv=argv)
+
+
+def test_a_worker_process_refuses_a_bad_job_with_exit_code_2_and_one_protocol_line(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPOSITORY
+
+    folder = _job(tmp_path, variants="3")
+    before = snapshot(tmp_path)
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY / "Logic")}
+    completed = subprocess.run([sys.executable, "-m", "synthtrust.worker", str(folder)], capture_output=True,
+                               text=True, timeout=120, env=environment)
+    assert completed.returncode == protocol.EXIT_INPUT_ERROR, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["type"] == "error"
+    assert_one_line(json.loads(lines[0])["message"], "'variants' must be an integer")
+    assert_unchanged(before, tmp_path)

@@ -239,20 +239,24 @@ class SweepRow:
     def dice(self, region: str) -> float:
         return number(self.regions.get(region, {}).get("dice"))
 
-    def to_json(self) -> dict:
-        """The flat row (CSV columns: the table definition's keys), in a stable order."""
+    def values(self) -> dict:
+        """The flat row (CSV columns: the table definition's keys), in a stable order; NaN where undefined."""
         row = {"segmenter": self.segmenter} if self.segmenter else {}
         row.update(self.parameters)
         row.update({"variant": self.variant, "status": self.status} if not self.ok else
                    {"variant": self.variant, "seed": self.seed, "status": self.status, "lesion_ml": self.lesion_ml})
         if not self.ok:
-            return plain(row)
+            return row
         for region, values in self.regions.items():
             row.update({f"{region} {name}": values[name] for name in SWEEP_REGION_METRICS if name in values})
         if self.audits is not None:
             row.update(self.audits.values())
         row.update({f"{name}_seconds": self.seconds[name] for name in (*_TIMINGS, "total") if name in self.seconds})
-        return plain(row)
+        return row
+
+    def to_json(self) -> dict:
+        """:meth:`values` with NaN as null (strict JSON)."""
+        return plain(self.values())
 
     @classmethod
     def from_json(cls, data: dict) -> SweepRow:
