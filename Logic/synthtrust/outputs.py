@@ -158,6 +158,12 @@ def check_distinct(outputs: dict[str, PathLike | None]) -> None:
                 raise InputError(f"{option} and {other_option} are both {path}; give each output its own path")
 
 
+def _umask() -> int:
+    umask = os.umask(0)  # the only way to read the umask is to set it
+    os.umask(umask)
+    return umask
+
+
 class Publication:
     """Temporary files and scratch folders, renamed onto their destinations by :meth:`commit`."""
 
@@ -185,9 +191,7 @@ class Publication:
                                              dir=destination.parent)
         os.close(handle)
         # mkstemp makes a private (0600) file; outputs get the permissions any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        os.chmod(temporary, 0o666 & ~_umask())
         self._files.append((Path(temporary), destination))
         return Path(temporary)
 
@@ -196,6 +200,8 @@ class Publication:
         destination = Path(destination)
         self._make_parent(destination.parent)
         scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+        # mkdtemp makes a private (0700) folder; renamed into place it must look like any new folder.
+        os.chmod(scratch, 0o777 & ~_umask())
         self._folders.append((scratch, destination))
         return scratch
 

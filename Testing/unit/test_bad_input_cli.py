@@ -337,3 +337,18 @@ def test_the_range_of_an_option_appears_in_the_commands_help(capsys):
     with pytest.raises(SystemExit):
         main(["synthesize", "--help"])
     assert "range: an integer >= 1 and <= 64" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_published_output_folder_gets_the_permissions_of_any_new_folder(tmp_path):
+    from synthtrust.outputs import publish
+
+    umask = os.umask(0o022)
+    try:
+        with publish() as outputs:
+            (outputs.folder(tmp_path / "out") / "a.json").write_text("{}")
+            outputs.file(tmp_path / "b.json")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "out"]
