@@ -238,10 +238,9 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         editor.uninstallKeyboardShortcuts()
         editor.removeViewObservations()
         self.logic.remove_previews()
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-            self._parameterNodeGuiTag = None
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updatePanel)
+        # Unbind the panel (enter() binds it again); going through setParameterNode removes the observer
+        # once, where the template's exit() and the next setParameterNode() would both remove it.
+        self.setParameterNode(None)
 
     def onSceneStartClose(self, caller, event) -> None:
         if self.controller.state == RUNNING:

@@ -56,8 +56,10 @@ class ChoiceBoxes:
         refill(ui.modelComboBox, [("", DEFAULT_MODEL_TEXT)] + [(m["id"], m["title"]) for m in self.generators],
                pn.model)
         ui.segmenterListWidget.clear()
-        chosen = set(filter(None, pn.segmenters.split(",")))
-        for index, model in enumerate(self.logic.segmenter_models(self.task)):
+        models = self.logic.segmenter_models(self.task)
+        # Ticks of another task (the sample heart after a brain run) do not carry over: its first model does.
+        chosen = set(filter(None, pn.segmenters.split(","))) & {model["id"] for model in models}
+        for index, model in enumerate(models):
             item = QListWidgetItem(f"{model['title']} ({', '.join(model['channels'])})")
             item.setData(Qt.UserRole, model["id"])
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)

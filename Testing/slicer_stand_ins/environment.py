@@ -11,7 +11,9 @@ module file run with PySide6's ``true_property``, which gives Qt properties Pyth
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +45,11 @@ def _pythonqt_style(module_names) -> None:
 
 def _object_name_as_name() -> None:
     """PythonQt exposes ``objectName`` as ``name`` too; ``slicer.util.childWidgetVariables`` reads it."""
-    if not isinstance(getattr(QtCore.QObject, "name", None), property):
+    from .pythonqt_names import add_name_property
+
+    if not isinstance(QtCore.QObject.__dict__.get("name"), property):
         QtCore.QObject.name = property(QtCore.QObject.objectName, QtCore.QObject.setObjectName)
+    add_name_property()  # the same name where true_property is on (PySide6 keeps a class dict per mode)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class SlicerEnvironment:
     pip: PackageInstaller
     torch: TorchInstaller
     main_window: QtWidgets.QMainWindow
+    home: Path
     dialogs: object = field(default_factory=lambda: DIALOGS)
     saved_modules: dict = field(default_factory=dict)
     saved_attributes: dict = field(default_factory=dict)
@@ -85,6 +91,7 @@ class SlicerEnvironment:
         self.panels.clear()
         QtWidgets.QApplication.processEvents()
         self.main_window.close()
+        shutil.rmtree(self.home, ignore_errors=True)
         self.blocker.uninstall()
         DIALOGS.clear()
         for name, module in self.saved_modules.items():
@@ -138,6 +145,13 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
 
     session = SceneSession.create()  # a headless scene and logics; its activate() sets slicer.app = None
     app = SlicerApplication(session, testing=testing)
+    # Slicer's home holds bin/PythonSlicer, the interpreter worker processes run with: here this one.
+    home = Path(tempfile.mkdtemp(prefix="slicer-home-"))
+    (home / "bin").mkdir()
+    launcher = home / "bin" / "PythonSlicer"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    launcher.chmod(0o755)
+    app.slicerHome = str(home)
     attributes = {"app": app, "ScriptedLoadableModule": modules["slicer.ScriptedLoadableModule"],
                   "parameterNodeWrapper": modules["slicer.parameterNodeWrapper"], "i18n": modules["slicer.i18n"],
                   **{name: getattr(widgets, name) for name in SLICER_WIDGETS}}
@@ -158,6 +172,6 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
     main_window.setObjectName("qSlicerMainWindow")
     if str(MODULE_DIR) not in sys.path:
         sys.path.insert(0, str(MODULE_DIR))
-    environment = SlicerEnvironment(session, app, blocker, pip, torch, main_window,
+    environment = SlicerEnvironment(session, app, blocker, pip, torch, main_window, home,
                                     saved_modules=saved_modules, saved_attributes=saved_attributes)
     return environment
