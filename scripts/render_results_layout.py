@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthtrust import scene
     from synthtrust.results.table import RESULTS_TABLE
     from synthtrust.scene.display import ResultsNodes
+    from synthtrust.settings import RunSettings
 
     problem = headless_rendering_problem()
     if problem:
@@ -93,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as temporary:
         logic = SynthTrustSlicerLogic(session, temporary_root=temporary)
         volumes, reference, lesion, _ = tcga_case(session, logic)
-        outcome = logic.run(RunRequest(volumes, ["flair", "t1c"], lesion, reference_segmentation_node=reference,
-                                       engine="template", variants=arguments.variants, seed=0, device="cpu",
-                                       segmentation_device="cpu"), on_message=lambda m: None, timeout=600)
+        settings = RunSettings(kind="run", task="brain-tumor", channels=[], modalities=["flair", "t1c"],
+                               engine="template", variants=arguments.variants, seed=0, device="cpu",
+                               segmentation_device="cpu")
+        outcome = logic.run(RunRequest(settings, volumes, lesion, reference_segmentation_node=reference),
+                            on_message=lambda m: None, timeout=600)
     run_done = time.perf_counter()
     folder = session.subject_hierarchy().GetItemName(outcome.folder_item_id)
     nodes = ResultsNodes.of_run(outcome, lesion, title=f"SynthTrust results layout: '{folder}', variant 1 of "

@@ -17,7 +17,7 @@ import numpy as np
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
-from synthtrust.imaging.io import load_image, save_image
+from synthtrust.imaging.io import load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.loop import LoopResult, run_loop
 
@@ -103,16 +103,3 @@ def run_demo(out: Path, fast: bool = False, seed: int = 0, device: str = "auto",
                                            "device": device})
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
-
-
-def save_case_volumes(result: LoopResult, folder: Path) -> dict[str, str]:
-    """NIfTI files of the first variant: input, intended lesion, synthetic image, prediction."""
-    folder.mkdir(parents=True, exist_ok=True)
-    first = result.variants[0]
-    files = {
-        "input": save_image(result.inputs[0], folder / "input.nii.gz"),
-        "intended": save_image(result.edit.labels, folder / "intended_lesion.nii.gz"),
-        "synthetic": save_image(first.channels[0], folder / "synthetic.nii.gz"),
-        "prediction": save_image(first.prediction, folder / "prediction.nii.gz"),
-    }
-    return {name: str(path.relative_to(folder.parent)) for name, path in files.items()}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+from synthtrust.imaging.io import save_image
 from synthtrust.loop import LoopResult
 from synthtrust.provenance import make_record, to_jsonable, write_json
 from synthtrust.report.figures import save_slice_views
 from synthtrust.report.html import table, write_report
-from synthtrust.results.table import DEMO_AUDITS, DEMO_METRICS, FIDELITY_DICE, SEED, column, descriptions
+from synthtrust.results.records import RunRecord, SegmenterInfo, TrustRecord
+from synthtrust.results.table import DEMO_AUDITS, DEMO_METRICS, column, descriptions
 from synthtrust.results.table import audit_rows as table_audit_rows
 from synthtrust.results.table import metric_rows as table_metric_rows
 
@@ -32,8 +35,6 @@ def trust_rows(result: LoopResult) -> list[dict]:
 
 
 def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
-    from synthtrust.demo import save_case_volumes
-
     images = out / "images"
     cases = {}
     sections = [("What this shows", _introduction(results, settings))]
@@ -56,8 +57,9 @@ def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
             table(trust_rows(result), titles={"formula": "the definition used for this value"}),
         ])))
     summary = {"settings": settings, "cases": cases,
+               # Relative to the demo folder: the CLI builds it in a scratch folder and renames it into place.
                "provenance": make_record("demo", parameters=settings, outputs={
-                   "report": out / "report.html", "metrics": out / "metrics.json", "scene": out / "scene.mrb"})}
+                   "report": "report.html", "metrics": "metrics.json", "scene": "scene.mrb"})}
     write_json(summary, out / "metrics.json")
     write_scene(out / "scene.mrb", results)
     write_report(out / "report.html", "SynthTrustSlicer demo", sections,
@@ -88,29 +90,50 @@ def _introduction(results: list[LoopResult], settings: dict) -> str:
             "header for its definition.</p>")
 
 
+def save_case_volumes(result: LoopResult, folder: Path) -> dict[str, str]:
+    """NIfTI files of the first variant: input, intended lesion, synthetic image, prediction."""
+    folder.mkdir(parents=True, exist_ok=True)
+    first = result.variants[0]
+    files = {
+        "input": save_image(result.inputs[0], folder / "input.nii.gz"),
+        "intended": save_image(result.edit.labels, folder / "intended_lesion.nii.gz"),
+        "synthetic": save_image(first.channels[0], folder / "synthetic.nii.gz"),
+        "prediction": save_image(first.prediction, folder / "prediction.nii.gz"),
+    }
+    return {name: str(path.relative_to(folder.parent)) for name, path in files.items()}
+
+
+def loop_record(result: LoopResult, folder: Path) -> RunRecord:
+    """The loop as a run record, its images written into ``folder`` the way the worker writes a run's outputs,
+    so the one run importer (:func:`synthtrust.scene.import_run`) reads the demo's runs and the panel's alike."""
+    variants = []
+    for k, variant in enumerate(result.variants):
+        channels = [save_image(image, folder / f"variant_{k}_{c}.nrrd").name for c, image in enumerate(variant.channels)]
+        prediction = save_image(variant.prediction, folder / f"variant_{k}_prediction_0.nrrd").name
+        variants.append(variant.record(k, 0, channels, prediction))
+    segmentation = result.variants[0].segmentation_provenance
+    segmenter = SegmenterInfo(0, segmentation["model_id"], segmentation.get("sha256", ""),
+                              segmentation.get("source", ""), list(segmentation.get("channels", [])))
+    trust = [TrustRecord(0, segmenter.model_id, result.trust)] if result.trust is not None else []
+    return RunRecord("loop", result.task, result.schema.name, result.variants[0].synthesis_provenance.get(
+        "engine", "template"), list(result.modalities), result.variants[0].seed, variants, [segmenter], trust,
+        result.edit.provenance())
+
+
 def write_scene(path: Path, results: list[LoopResult]) -> Path:
-    """The scene bundle: per case a folder with input, synthetic, intended and predicted nodes and tables."""
+    """The scene bundle: per case the run imported as the panel imports one (synthetic variants, predictions,
+    results table, Dice per variant plot, in one folder), with the case's input and intended lesion added there."""
     from synthtrust import scene
 
     session = scene.SceneSession.create()
-    titles = _metric_titles()
-    for result in results:
-        first = result.variants[0]
-        folder = scene.create_run_folder(session, result.task, {"task": result.task, "edit": result.edit.provenance()})
-        source = scene.add_volume(session, result.inputs[0], f"{result.task}: input", parent_folder=folder)
-        scene.add_volume(session, first.channels[0], f"{result.task}: synthetic (seed {first.seed})",
-                         attributes={"synthesis": first.synthesis_provenance}, parent_folder=folder)
-        scene.add_segmentation(session, result.edit.labels, result.schema, f"{result.task}: intended lesion",
-                               reference_volume=source, attributes={"edit": result.edit.provenance()},
-                               parent_folder=folder, closed_surface=True)
-        scene.add_segmentation(session, first.prediction, result.schema, f"{result.task}: prediction",
-                               reference_volume=source, attributes={"segmenter": first.segmentation_provenance},
-                               parent_folder=folder, closed_surface=True)
-        scene.add_table(session, metric_rows(result), f"{result.task}: metrics", column_descriptions=titles,
-                        parent_folder=folder)
-        audits = scene.add_table(session, audit_rows(result), f"{result.task}: audits", parent_folder=folder)
-        scene.add_table(session, trust_rows(result), f"{result.task}: trust",
-                        column_descriptions={"formula": "definition of the value"}, parent_folder=folder)
-        scene.add_plot(session, audits, SEED.header, [FIDELITY_DICE.header], f"{result.task}: Dice per variant",
-                       parent_folder=folder)
+    with tempfile.TemporaryDirectory(prefix="synthtrust-demo-scene-") as temporary:
+        for result in results:
+            files = Path(temporary) / result.task.replace(" ", "_")
+            files.mkdir()
+            outcome = scene.import_run(session, files, loop_record(result, files), result.task, [result.task])
+            source = scene.add_volume(session, result.inputs[0], f"{result.task}: input",
+                                      parent_folder=outcome.folder_item_id)
+            scene.add_segmentation(session, result.edit.labels, result.schema, f"{result.task}: intended lesion",
+                                   reference_volume=source, attributes={"edit": result.edit.provenance()},
+                                   parent_folder=outcome.folder_item_id, closed_surface=True)
     return scene.save_bundle(session, path)

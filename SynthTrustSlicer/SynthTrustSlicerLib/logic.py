@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,17 +34,9 @@ from synthtrust import scene
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import LPS_TO_RAS, Image
 from synthtrust.labels.schema import EMIDEC, TASK_SCHEMAS, LabelSchema, brats_schema, get_schema
+from synthtrust.settings import RunSettings
 
 from .paths import MODULE_NAME
-from .results_table import (
-    SEGMENT_COLUMN,
-    column_descriptions,
-    dice_per_segment_rows,
-    dice_per_variant_rows,
-    results_rows,
-    segment_dice,
-    sweep_rows,
-)
 
 PREVIEW_NAME, PREVIEW_ATTRIBUTE = "SynthTrust lesion preview", "SynthTrust.preview"
 TUMOR_PARAMETERS = ("size_mm", "edema_mm", "enhancing_rim_mm", "necrosis", "irregularity")
@@ -52,42 +44,28 @@ TUMOR_PARAMETERS = ("size_mm", "edema_mm", "enhancing_rim_mm", "necrosis", "irre
 
 @dataclass
 class RunRequest:
-    """What one Apply asks for. Nodes are read (exported to NRRD), never modified."""
+    """What one Apply asks for: the run's settings and the scene's input nodes (read, never modified).
 
-    volume_nodes: list  # image channels (vtkMRMLScalarVolumeNode), all on one grid
-    modalities: list[str]  # one per volume: flair, t1, t1c, t2, lge, other
+    ``settings`` is the core's one typed definition of a run (:class:`synthtrust.settings.RunSettings`,
+    the worker's ``job.json``); its file names (``channels``, ``lesion``, ``anatomy``, ``reference``) and
+    the lesion's ``edit`` are filled in from the nodes when the job is written, whatever they held."""
+
+    settings: RunSettings
+    volume_nodes: list  # image channels (vtkMRMLScalarVolumeNode), all on one grid, one per modality
     lesion_segmentation_node: object = None  # the intended lesion (required for synthesize/run)
-    anatomy_segmentation_node: object = None  # brain mask or cardiac anatomy (optional)
+    anatomy_segmentation_node: object = None  # brain mask or cardiac anatomy (optional; sweeps need it)
     reference_segmentation_node: object = None  # real-image ground truth: adds T3/T4 (optional)
-    task: str = "brain-tumor"  # brain-tumor or cardiac-scar
-    engine: str = "template"
-    model: str = ""  # generator: manifest id or a local file / MONAI bundle folder; "" = default
-    steps: int = 25
-    guidance: float = 0.0
-    quality_threshold: float | None = None
-    variants: int = 3
-    seed: int = 0
-    device: str = "auto"  # synthesis
-    segmentation_device: str = "auto"  # the segmenters'
-    segmenters: list[str] = field(default_factory=list)  # manifest ids or local paths; [] = task default
-    kind: str = "run"  # run (synthesize, segment, evaluate), synthesize, segment or sweep
-    sweep: dict = field(default_factory=dict)  # kind sweep: segments, transmurality (list), extent, ...
     name: str = ""  # run folder name; default "SynthTrust <kind> <number> (<engine>, seed <seed>)"
 
-    def validate(self) -> None:
-        """Refuse a request the worker could not run, naming what to choose."""
-        if self.task not in TASK_SCHEMAS:
-            raise InputError(f"task {self.task!r} is unknown; use one of {', '.join(TASK_SCHEMAS)}")
-        if not self.volume_nodes:
-            raise InputError("no input volume is selected; choose at least one image")
-        if len(self.modalities) != len(self.volume_nodes):
-            raise InputError(f"{len(self.volume_nodes)} volume(s) but {len(self.modalities)} modalities; "
-                             "give each volume its modality")
-        if self.kind not in ("segment", "sweep") and self.lesion_segmentation_node is None:
-            raise InputError("no lesion is selected; draw a lesion or place a tumour or scar first")
-        if self.kind == "sweep" and self.anatomy_segmentation_node is None:
-            raise InputError("a sweep places scars into the cardiac anatomy: select it (blood pool and myocardium) "
-                             "under Inputs")
+    def job_settings(self) -> RunSettings:
+        """The settings with the file names the exported nodes get, checked as the worker will check them
+        (so a request the worker would refuse is refused before anything is written)."""
+        nodes = {"lesion": self.lesion_segmentation_node, "anatomy": self.anatomy_segmentation_node,
+                 "reference": self.reference_segmentation_node}
+        settings = replace(self.settings, channels=[f"channel_{i}.nrrd" for i in range(len(self.volume_nodes))],
+                           **{key: f"{key}.nrrd" if node is not None else "" for key, node in nodes.items()})
+        settings.validate()
+        return settings
 
 
 class RunJob:
@@ -165,22 +143,6 @@ def pick_default_generator(generators: list[dict], modalities: list[str], engine
 
     wanted = sorted(canonical_channel(m) for m in modalities)
     return next((m for m in generators if sorted(m["channels"]) == wanted and engine in m["engines"]), None)
-
-
-def run_tables(results: dict) -> scene.RunTables:
-    """The rows of a run's tables and plots, from the module's table definition (``results_table``)."""
-    tables = scene.RunTables(results=scene.TableRows(results_rows(results), column_descriptions()),
-                             dice_per_variant=scene.TableRows(dice_per_variant_rows(results)),
-                             segment_dice=segment_dice(results))
-    if results["kind"] == "sweep":
-        tables.sweep = scene.TableRows(sweep_rows(results))
-        rows = dice_per_segment_rows(results)
-        region = results["sweep"]["region"]
-        tables.dice_per_segment = scene.TableRows(rows, {
-            SEGMENT_COLUMN: "AHA 17-segment model: 1-6 basal, 7-12 mid, 13-16 apical, 17 apex",
-            **{c: f"mean {region} Dice over the segment's edits and variants" for c in (rows[0] if rows else {})
-               if c != SEGMENT_COLUMN}})
-    return tables
 
 
 class SynthTrustSlicerLogic:
@@ -326,7 +288,7 @@ class SynthTrustSlicerLogic:
     def label_volumes_ml(labels: Image) -> dict[str, float]:
         """Volume per label value of a placement (for the preview's log line)."""
         values, counts = np.unique(labels.array[labels.array > 0], return_counts=True)
-        return {f"label {int(v)}": float(c) * labels.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
+        return {f"label {int(v)}": float(c) * labels.geometry.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
 
     def remove_previews(self) -> None:
         for node in self.session.nodes_by_class("vtkMRMLLabelMapVolumeNode"):
@@ -340,10 +302,10 @@ class SynthTrustSlicerLogic:
         main-thread timer: it forwards worker messages to ``on_message`` and, at the end, imports the
         results and calls ``on_finished(outcome, None)``, or ``on_finished(None, error_message)`` after a
         failure or cancel (the scene is then unchanged). ``job.cancel()`` kills the worker's process tree."""
-        request.validate()
+        settings = request.job_settings()
         folder = Path(tempfile.mkdtemp(prefix="synthtrust-job-", dir=self.temporary_root))
         try:
-            self.write_job(request, folder)
+            self.write_job(request, folder, settings)
             worker = self.launcher(folder)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -352,39 +314,31 @@ class SynthTrustSlicerLogic:
 
     def run(self, request: RunRequest, on_message: Callable[[dict], None] | None = None,
             timeout: float | None = None) -> scene.RunOutcome:
-        """Blocking :meth:`start_run` for scripts and tests; raises on failure (scene unchanged)."""
+        """Blocking :meth:`start_run` for scripts and tests (``waitForCompletion``); raises on failure (the
+        scene is then unchanged)."""
         job = self.start_run(request, on_message)
         outcome = job.wait(timeout)
         if outcome is None:
             raise (InputError if job.input_error else RuntimeError)(job.error_message)
         return outcome
 
-    def write_job(self, request: RunRequest, folder: Path) -> None:
+    def write_job(self, request: RunRequest, folder: Path, settings: RunSettings | None = None) -> None:
         """The inputs (through the adapter, on the first volume's grid) and ``job.json`` into ``folder``."""
-        from synthtrust.worker.jobs import JobSpec
-
-        request.validate()
-        schema = get_schema(TASK_SCHEMAS[request.task])
-        exported = scene.export_run_inputs(self.session, folder, request.volume_nodes, schema,
+        settings = settings or request.job_settings()
+        exported = scene.export_run_inputs(self.session, folder, request.volume_nodes, get_schema(settings.schema),
                                            lesion=request.lesion_segmentation_node,
                                            anatomy=request.anatomy_segmentation_node,
                                            reference=request.reference_segmentation_node)
-        options = {"model": request.model, "steps": request.steps, "guidance": request.guidance,
-                   "quality_threshold": request.quality_threshold}
-        spec = JobSpec(kind=request.kind, task=request.task, channels=exported.channels,
-                       modalities=list(request.modalities), schema=schema.name, engine=request.engine,
-                       engine_options=options, variants=request.variants, seed=request.seed, device=request.device,
-                       segmentation_device=request.segmentation_device, segmenters=list(request.segmenters),
-                       edit=exported.edit, sweep=dict(request.sweep), **exported.files)
-        spec.validate(folder)
-        spec.write(folder)
+        settings = replace(settings, channels=exported.channels, edit=exported.edit, **exported.files)
+        settings.validate(folder)
+        settings.write(folder)
 
     def import_results(self, request: RunRequest, outputs: Path) -> scene.RunOutcome:
         """The finished run's outputs into the scene through the adapter's run importer (all or nothing);
         only runs that reach the scene are numbered."""
-        results = scene.read_run_results(outputs)
-        name = request.name or scene.default_run_name(results, self.run_count + 1)
-        outcome = scene.import_run(self.session, outputs, results, run_tables(results), name,
-                                   [node.GetName() for node in request.volume_nodes], request.volume_nodes[0])
+        record = scene.read_run_record(outputs)
+        name = request.name or scene.default_run_name(record, self.run_count + 1)
+        outcome = scene.import_run(self.session, outputs, record, name, [node.GetName() for node in request.volume_nodes],
+                                   request.volume_nodes[0])
         self.run_count += 1
         return outcome

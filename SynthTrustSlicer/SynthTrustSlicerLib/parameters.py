@@ -33,17 +33,23 @@ def chosen_segmenters(pn) -> list[str]:
 
 def run_request(pn, kind: str = "run"):
     """The request Apply sends (``kind`` run) or the scar sweep sends (:func:`sweep_request`)."""
+    from synthtrust.settings import EngineOptions, RunSettings
+
     from .logic import RunRequest
 
     pairs = channel_pairs(pn)
-    return RunRequest(
-        volume_nodes=[v for v, _m in pairs], modalities=[m for _v, m in pairs],
-        lesion_segmentation_node=pn.lesionSegmentation if kind != "sweep" else None,
-        anatomy_segmentation_node=pn.anatomySegmentation, reference_segmentation_node=pn.referenceSegmentation,
-        task=pn.task.value, engine=pn.engine, model=pn.modelPath or pn.model, steps=pn.steps,
-        guidance=pn.guidanceWeight if pn.guidance else 0.0, quality_threshold=pn.qualityThreshold or None,
-        variants=pn.variants, seed=pn.seed, device=pn.device, segmentation_device=pn.segmentationDevice,
-        segmenters=chosen_segmenters(pn), kind=kind)
+    options = EngineOptions(model=pn.modelPath or pn.model, steps=pn.steps,
+                            guidance=pn.guidanceWeight if pn.guidance else 0.0,
+                            quality_threshold=pn.qualityThreshold or None)
+    # Channels and input file names are filled in by the logic when it exports the nodes.
+    settings = RunSettings(kind=kind, task=pn.task.value, channels=[], modalities=[m for _v, m in pairs],
+                           engine=pn.engine, engine_options=options, variants=pn.variants, seed=pn.seed,
+                           device=pn.device, segmentation_device=pn.segmentationDevice,
+                           segmenters=chosen_segmenters(pn))
+    return RunRequest(settings, [v for v, _m in pairs],
+                      lesion_segmentation_node=pn.lesionSegmentation if kind != "sweep" else None,
+                      anatomy_segmentation_node=pn.anatomySegmentation,
+                      reference_segmentation_node=pn.referenceSegmentation)
 
 
 def sweep_request(pn):
@@ -52,9 +58,12 @@ def sweep_request(pn):
     segments = scar_segments(pn)
     if not segments:
         raise ValueError("Click at least one AHA segment on the bullseye before sweeping.")
+    from synthtrust.settings import SweepSettings
+
     request = run_request(pn, kind="sweep")
-    request.sweep = {"segments": segments, "transmurality": [float(pn.transmurality)], "extent": float(pn.extent),
-                     "irregularity": float(pn.scarIrregularity), "mvo": float(pn.mvo), "seed": int(pn.scarSeed)}
+    request.settings.sweep = SweepSettings(segments=segments, transmurality=[float(pn.transmurality)],
+                                           extent=float(pn.extent), irregularity=float(pn.scarIrregularity),
+                                           mvo=float(pn.mvo), seed=int(pn.scarSeed))
     return request
 
 

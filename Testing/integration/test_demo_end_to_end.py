@@ -40,8 +40,13 @@ def test_demo_writes_report_metrics_and_a_scene_that_reopens(tmp_path):
     from synthtrust.imaging.io import load_image
 
     reopened = scene.open_bundle(out / "scene.mrb")
-    synthetic = reopened.node_by_name("brain tumour: synthetic (seed 0)")
+    # The demo's runs reach the scene through the panel's run importer (synthtrust.scene.import_run).
+    synthetic = reopened.node_by_name("brain tumour synthetic v1 (seed 0)")
     saved = load_image(out / "brain_tumour" / "synthetic.nii.gz")
     assert np.array_equal(scene.image_from_volume(synthetic).array, saved.array)
     assert scene.get_attributes(synthetic)["synthesis"]["engine"] == "template"
-    assert scene.table_rows(reopened.node_by_name("cardiac scar: metrics"))
+    rows = scene.table_rows(reopened.node_by_name("cardiac scar: results"))
+    assert rows and {row["case"] for row in rows} == {"v1", "v2"} and all(row["T1"] == row["T1"] for row in rows)
+    lesion = reopened.node_by_name("cardiac scar: intended lesion", "vtkMRMLSegmentationNode")
+    assert scene.get_attributes(lesion)["edit"]["edit"] == "scar"
+    assert reopened.node_by_name("cardiac scar: Dice per variant", "vtkMRMLPlotChartNode")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ from synthtrust.errors import InputError  # noqa: E402
 from synthtrust.imaging.image import Geometry, Image  # noqa: E402
 from synthtrust.imaging.io import load_image, save_image  # noqa: E402
 from synthtrust.labels.schema import brats_schema  # noqa: E402
+from synthtrust.results.table import DICE, SEGMENT, column  # noqa: E402
+from synthtrust.settings import RunSettings  # noqa: E402
 from synthtrust.worker.protocol import encode, progress  # noqa: E402
 
 sys.path.insert(0, str(REPOSITORY / "SynthTrustSlicer"))
@@ -47,6 +50,12 @@ def brain(session):
     image = Image.from_array(np.where(inside, 100 + 5 * rng.standard_normal(inside.shape), 0).astype(np.float32),
                              (2.0, 2.0, 2.0), name="T1")
     return scene.add_volume(session, image, "T1")
+
+
+def make_request(volumes, modalities, lesion=None, anatomy=None, reference=None, **settings) -> RunRequest:
+    """A request as the panel builds one: the run's settings (a brain-tumour run unless told) and its nodes."""
+    settings = {"kind": "run", "task": "brain-tumor", "channels": [], "modalities": modalities, **settings}
+    return RunRequest(RunSettings(**settings), volumes, lesion, anatomy, reference)
 
 
 # The brain's voxel (26, 22, 24) in RAS (LPS origin 0, spacing 2 mm: x and y negated).
@@ -99,7 +108,7 @@ def test_a_run_adds_synthetic_volumes_predictions_table_and_plot_in_one_folder_a
     lesion_labels = scene.labels_from_segmentation(session, lesion, brats_schema(), brain).array.copy()
     before = set(node_ids(session))
     messages = []
-    outcome = logic.run(RunRequest([brain], ["t1"], lesion, variants=2, seed=7), on_message=messages.append,
+    outcome = logic.run(make_request([brain], ["t1"], lesion, variants=2, seed=7), on_message=messages.append,
                         timeout=120)
     # Inputs untouched, every new node in the run's folder.
     assert np.array_equal(scene.image_from_volume(brain).array, voxels)
@@ -149,11 +158,11 @@ def test_a_failed_run_raises_the_workers_message_and_leaves_the_scene_unchanged(
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
     before = node_ids(session)
     with pytest.raises(InputError, match="no-such-model"):
-        logic.run(RunRequest([brain], ["t1"], lesion, variants=1, segmenters=["no-such-model"]), timeout=120)
+        logic.run(make_request([brain], ["t1"], lesion, variants=1, segmenters=["no-such-model"]), timeout=120)
     assert node_ids(session) == before
     assert not list(tmp_path.glob("synthtrust-job-*"))
-    with pytest.raises(InputError, match="no lesion is selected"):
-        logic.run(RunRequest([brain], ["t1"], None))
+    with pytest.raises(InputError, match="run job needs the intended lesion"):
+        logic.run(make_request([brain], ["t1"], None))
     assert node_ids(session) == before and not list(tmp_path.glob("synthtrust-job-*"))
 
 
@@ -194,7 +203,7 @@ def start_job(session, brain, tmp_path, worker_class):
                                   temporary_root=str(tmp_path))
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
     messages, finished = [], []
-    job = logic.start_run(RunRequest([brain], ["t1"], lesion), messages.append,
+    job = logic.start_run(make_request([brain], ["t1"], lesion), messages.append,
                           lambda outcome, error: finished.append((outcome, error)))
     deadline = time.monotonic() + 30
     while not messages:
@@ -266,7 +275,7 @@ def test_an_import_that_fails_halfway_removes_every_node_it_added(session, brain
     before = node_ids(session)
     hierarchy_items = session.subject_hierarchy().GetNumberOfItems()
     with pytest.raises(RuntimeError, match="missing.nrrd"):
-        logic.run(RunRequest([brain], ["t1"], lesion, kind="synthesize"))
+        logic.run(make_request([brain], ["t1"], lesion, kind="synthesize"))
     assert node_ids(session) == before and worker.cleaned
     assert session.subject_hierarchy().GetNumberOfItems() == hierarchy_items
 
@@ -281,7 +290,7 @@ def test_a_run_cancelled_after_its_worker_finished_imports_nothing(session, brai
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
     before = node_ids(session)
     finished = []
-    job = logic.start_run(RunRequest([brain], ["t1"], lesion), None, lambda *end: finished.append(end))
+    job = logic.start_run(make_request([brain], ["t1"], lesion), None, lambda *end: finished.append(end))
     job.cancel()
     assert not job.poll() and worker.cancelled and worker.cleaned
     assert finished == [(None, "cancelled; the scene was not changed")] and node_ids(session) == before
@@ -307,7 +316,7 @@ def test_a_run_on_a_real_tcga_brain_with_its_reference_fills_t3_and_t4(session, 
     center_ras = np.diag([-1, -1, 1]) @ t1.geometry.index_to_physical(center)
     lesion = logic.place_tumor_segmentation(volume, center_ras, {"size_mm": 30, "edema_mm": 8}, seed=0)
     voxels = t1.array.copy()
-    outcome = logic.run(RunRequest([volume], ["t1"], lesion, reference_segmentation_node=reference_node,
+    outcome = logic.run(make_request([volume], ["t1"], lesion, reference=reference_node,
                                    variants=1, seed=3), timeout=180)
     assert np.array_equal(scene.image_from_volume(volume).array, voxels)
     names = [node.GetName() for node in outcome.prediction_segmentation_nodes]
@@ -317,7 +326,7 @@ def test_a_run_on_a_real_tcga_brain_with_its_reference_fills_t3_and_t4(session, 
     real_whole_tumour = next(r for r in rows if r["case"] == "real" and r["region"] == "WT")
     assert real_whole_tumour["Dice"] > 0.3, "the T1 model finds the real tumour"
     assert all(np.isfinite(row["T3"]) and np.isfinite(row["T4"]) for row in rows)
-    assert outcome.results["trust"][0]["report"]["undefined"] == []
+    assert outcome.results.trust[0].report.undefined == []
 
 
 def test_a_scar_placed_in_aha_segments_is_synthesized_and_segmented_on_a_cardiac_phantom(session, logic):
@@ -337,11 +346,11 @@ def test_a_scar_placed_in_aha_segments_is_synthesized_and_segmented_on_a_cardiac
     # A scar drawn on its own is placed into the anatomy by the worker: the same map as the placed one.
     scar_only = scene.add_segmentation(session, preview.with_array(np.where(preview.array >= 3, preview.array, 0)),
                                        EMIDEC, "scar only", reference_volume=volume)
-    outcome = logic.run(RunRequest([volume], ["lge"], scar_only, anatomy_node, task="cardiac-scar",
+    outcome = logic.run(make_request([volume], ["lge"], scar_only, anatomy_node, task="cardiac-scar",
                                    kind="synthesize", variants=1), timeout=60)
-    assert outcome.results["edit"]["mask_sha256"] == mask_checksum(preview.array)
+    assert outcome.results.edit["mask_sha256"] == mask_checksum(preview.array)
     assert outcome.table_node is None and len(outcome.synthetic_volume_nodes) == 1
-    segmented = logic.run(RunRequest([volume], ["lge"], reference_segmentation_node=scar, task="cardiac-scar",
+    segmented = logic.run(make_request([volume], ["lge"], reference=scar, task="cardiac-scar",
                                      kind="segment"), timeout=120)
     rows = scene.table_rows(segmented.table_node)
     assert [row["region"] for row in rows] == [region.name for region in EMIDEC.regions]
@@ -396,7 +405,7 @@ def test_a_preview_is_hidden_never_saved_with_the_scene_and_removed_with_its_dis
 def test_only_runs_that_reach_the_scene_are_numbered(session, brain, tmp_path, monkeypatch):
     logic = SynthTrustSlicerLogic(session, temporary_root=str(tmp_path))
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
-    request = RunRequest([brain], ["t1"], lesion, kind="synthesize", variants=1)
+    request = make_request([brain], ["t1"], lesion, kind="synthesize", variants=1)
     first = logic.run(request, timeout=60)
     assert session.subject_hierarchy().GetItemName(first.folder_item_id).startswith("SynthTrust synthesize 1 ")
 
@@ -422,7 +431,7 @@ def test_a_scar_sweep_imports_its_table_and_a_dice_per_aha_segment_plot_and_a_fa
     anatomy_node = scene.add_segmentation(session, anatomy, EMIDEC, "anatomy", reference_volume=volume)
     voxels = image.array.copy()
     before = node_ids(session)
-    request = RunRequest([volume], ["lge"], anatomy_segmentation_node=anatomy_node, task="cardiac-scar",
+    request = make_request([volume], ["lge"], anatomy=anatomy_node, task="cardiac-scar",
                          kind="sweep", variants=1, device="cpu", segmentation_device="cpu",
                          sweep={"segments": [7, 10], "transmurality": [0.6], "seed": 4})
     messages = []
@@ -430,21 +439,22 @@ def test_a_scar_sweep_imports_its_table_and_a_dice_per_aha_segment_plot_and_a_fa
     assert [m["step"] for m in messages if m["type"] == "progress"] == [0, 1, 2]
     assert np.array_equal(scene.image_from_volume(volume).array, voxels)
     rows = scene.table_rows(outcome.table_node)
-    assert [(row["segment"], row["status"]) for row in rows] == [(7.0, "ok"), (10.0, "ok")]
+    assert [(row[SEGMENT.header], row[column("status").header]) for row in rows] == [(7.0, "ok"), (10.0, "ok")]
     chart = outcome.plot_node
     assert chart.IsA("vtkMRMLPlotChartNode") and chart.GetTitle() == "Dice per AHA segment"
     assert chart.GetNumberOfPlotSeriesNodes() == 1
     series = chart.GetNthPlotSeriesNode(0)
     per_segment = scene.table_rows(series.GetTableNode())
-    assert [row["AHA segment"] for row in per_segment] == [7.0, 10.0]
-    assert series.GetXColumnName() == "AHA segment" and series.GetYColumnName() == "Dice"
-    assert outcome.segment_dice == {7: pytest.approx(rows[0]["scar dice"]), 10: pytest.approx(rows[1]["scar dice"])}
+    assert [row[SEGMENT.header] for row in per_segment] == [7.0, 10.0]
+    assert series.GetXColumnName() == SEGMENT.header and series.GetYColumnName() == DICE.header
+    scar_dice = f"scar {DICE.header}"
+    assert outcome.segment_dice == {7: pytest.approx(rows[0][scar_dice]), 10: pytest.approx(rows[1][scar_dice])}
     children = folder_children(session, outcome.folder_item_id)
     assert {outcome.table_node.GetName(), chart.GetName(), series.GetTableNode().GetName()} <= set(children)
     assert scene.get_attributes(outcome.table_node)["sweep"]["segments"] == [7, 10]
     # A sweep that fails (a segmenter that does not exist) adds nothing.
     after = node_ids(session)
     with pytest.raises(InputError, match="no-such-model"):
-        logic.run(RunRequest(**{**request.__dict__, "segmenters": ["no-such-model"]}), timeout=120)
+        logic.run(replace(request, settings=replace(request.settings, segmenters=["no-such-model"])), timeout=120)
     assert node_ids(session) == after and set(before) < set(after)
     assert not list(tmp_path.glob("synthtrust-job-*"))

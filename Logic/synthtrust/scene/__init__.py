@@ -29,20 +29,13 @@ from synthtrust.scene.run_export import (
     segmentation_labels,
     segmentation_mask,
 )
-from synthtrust.scene.run_import import (
-    RunOutcome,
-    RunTables,
-    TableRows,
-    default_run_name,
-    import_run,
-    read_run_results,
-)
+from synthtrust.scene.run_import import RunOutcome, default_run_name, import_run, read_run_record
 from synthtrust.scene.session import SceneSession
 from synthtrust.scene.transactions import all_or_nothing, scratch_nodes
 
-__all__ = ["ExportedInputs", "RunOutcome", "RunTables", "SceneSession", "TableRows", "add_plot", "add_segmentation",
+__all__ = ["ExportedInputs", "RunOutcome", "SceneSession", "add_plot", "add_segmentation",
            "add_table", "add_volume", "all_or_nothing", "create_run_folder", "default_run_name",
            "export_run_inputs", "get_attributes", "image_from_volume", "import_run", "labels_from_segmentation",
-           "module_parameter_node", "open_bundle", "read_run_results", "remove_node", "save_bundle",
+           "module_parameter_node", "open_bundle", "read_run_record", "remove_node", "save_bundle",
            "scratch_nodes", "segmentation_labels", "segmentation_mask", "set_attributes", "singleton_node",
            "table_rows"]
