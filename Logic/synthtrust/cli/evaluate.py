@@ -10,7 +10,9 @@ from synthtrust.imaging.image import require_same_grid
 from synthtrust.imaging.io import load_image
 from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
-from synthtrust.metrics.catalogue import METRICS_BY_NAME
+from synthtrust.metrics.catalogue import ENTRIES_BY_NAME
+from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
+from synthtrust.metrics.lesionwise import LESION_RULES, get_lesion_rules
 from synthtrust.outputs import JSON_EXTENSIONS, check_output_file, publish
 from synthtrust.provenance import make_record, write_json
 
@@ -26,6 +28,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--schema", required=True, choices=SCHEMA_NAMES, help="label schema of both maps")
     parser.add_argument("--json", required=True, type=Path, dest="json_out", help="where to write the metrics (.json; it holds its provenance)")
     parser.add_argument("--tolerance-mm", type=MILLIMETRES, default=1.0, help="surface Dice tolerance (mm)")
+    parser.add_argument("--hd95", choices=tuple(HD95_CONVENTIONS), default=DEFAULT_HD95,
+                        help="HD95 convention: brats (pooled 95th percentile, as the official BraTS evaluation; "
+                             "default) or monai (max of the directed 95th percentiles)")
+    parser.add_argument("--lesion-rules", choices=tuple(LESION_RULES), default="brats",
+                        help="lesion-wise scores: brats (official BraTS package, one-to-one matching; default) or "
+                             "brats2023 (reference dilation, lesions <= 50 mm^3 left out, misses scored 0 / 374 mm)")
     parser.add_argument("--resample", action="store_true",
                         help="resample the prediction onto the reference grid (nearest neighbour) when the "
                              "grids differ, instead of refusing")
@@ -45,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
     schema.validate(reference.array, f"reference {args.reference}")
     schema.validate(prediction.array, f"prediction {args.prediction}")
     evaluation = evaluate_labels(reference.array, prediction.array, schema, reference.spacing_zyx,
-                                 tolerance_mm=args.tolerance_mm)
+                                 tolerance_mm=args.tolerance_mm, hd95=args.hd95,
+                                 lesion_rules=get_lesion_rules(args.lesion_rules))
     result = evaluation.to_dict()
     result["provenance"] = make_record(
         "evaluate", inputs={"reference": args.reference, "prediction": args.prediction},
-        parameters={"schema": schema.name, "tolerance_mm": args.tolerance_mm, "resampled": bool(args.resample)},
+        parameters={"schema": schema.name, "tolerance_mm": args.tolerance_mm, "hd95": args.hd95,
+                    "lesion_rules": args.lesion_rules, "resampled": bool(args.resample)},
         outputs={"metrics": args.json_out},
     )
     with publish() as outputs:
@@ -58,10 +68,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+SUMMARY_REGION_COLUMNS = ("dice", "hd95", "surface_dice")
+SUMMARY_LESION_COLUMNS = ("matched_lesion_f1", "lesion_dice", "lesion_hd95", "panoptic_quality")
+# the lesion-wise record's field behind each catalogue column
+LESION_FIELDS = {"matched_lesion_f1": "f1", "lesion_dice": "lesion_dice", "lesion_hd95": "lesion_hd95",
+                 "panoptic_quality": "panoptic_quality"}
+
+
+def _cell(value) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "n/a"
+
+
 def _print_summary(result: dict) -> None:
-    regions = result.get("regions", {})
-    dice, hd95, surface_dice = (METRICS_BY_NAME[n].header for n in ("dice", "hd95", "surface_dice"))
-    print(f"{'region':<12}{dice:>8}{hd95:>12}{surface_dice:>14}")
+    regions, lesionwise = result.get("regions", {}), result.get("lesionwise", {})
+    columns = [*SUMMARY_REGION_COLUMNS, *(SUMMARY_LESION_COLUMNS if lesionwise else ())]
+    headers = [ENTRIES_BY_NAME[name].header for name in columns]
+    print(f"HD95 convention: {result['hd95_convention']['name']}"
+          + (f"; lesion-wise rules: {result['lesion_rules']['name']}" if lesionwise else ""))
+    print(f"{'region':<12}" + "".join(f"{header:>{len(header) + 2}}" for header in headers))
     for name, values in regions.items():
-        print(f"{name:<12}{values.get('dice', float('nan')):>8.3f}{values.get('hd95', float('nan')):>12.2f}"
-              f"{values.get('surface_dice', float('nan')):>14.3f}")
+        cells = [_cell(values.get(column)) for column in SUMMARY_REGION_COLUMNS]
+        if lesionwise:
+            cells += [_cell(lesionwise[name].get(LESION_FIELDS[column])) for column in SUMMARY_LESION_COLUMNS]
+        print(f"{name:<12}" + "".join(f"{cell:>{len(header) + 2}}" for cell, header in zip(cells, headers, strict=True)))

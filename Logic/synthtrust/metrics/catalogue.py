@@ -44,6 +44,19 @@ METRIC_CATALOGUE = (
 
 METRICS_BY_NAME = {metric.name: metric for metric in METRIC_CATALOGUE}
 
+# Lesion-wise scores (synthtrust.metrics.lesionwise), as BraTS ranks them: one-to-one matched lesions.
+LESIONWISE_CATALOGUE = (
+    MetricInfo("matched_lesion_f1", "Matched-lesion F1", "", "F1 of one-to-one matched lesions (panoptica's "
+               "recognition quality): TP / (TP + (FP + FN) / 2)", True),
+    MetricInfo("lesion_dice", "Lesion-wise Dice", "", "mean Dice of matched lesion pairs (brats rules); missed and "
+               "false lesions count 0 under the brats2023 rules", True),
+    MetricInfo("lesion_hd95", "Lesion-wise HD95", "mm", "mean HD95 of matched lesion pairs (brats rules); missed and "
+               "false lesions count 374 mm under the brats2023 rules", False),
+    MetricInfo("lesion_nsd", "Lesion-wise NSD", "", "mean normalised surface Dice of matched lesion pairs (mean of "
+               "the two directed shares within the tolerance)", True),
+    MetricInfo("panoptic_quality", "Panoptic quality", "", "PQ = mean matched-lesion Dice x matched-lesion F1", True),
+)
+
 # Per-edit audits and timings (synthtrust.trust.audits), as the results tables show them.
 AUDIT_CATALOGUE = (
     MetricInfo("fidelity_passed", "Fidelity", "",
@@ -82,4 +95,5 @@ FIELD_CATALOGUE = (
     MetricInfo("status", "status", "", "ok, or why the edit gave no result (not placed, not synthesized)", None),
 )
 
-ENTRIES_BY_NAME = {entry.name: entry for entry in (*METRIC_CATALOGUE, *AUDIT_CATALOGUE, *FIELD_CATALOGUE)}
+ENTRIES_BY_NAME = {entry.name: entry for entry in (*METRIC_CATALOGUE, *LESIONWISE_CATALOGUE, *AUDIT_CATALOGUE,
+                                                   *FIELD_CATALOGUE)}
