@@ -91,21 +91,35 @@ def ventricle_frame(labels: Image, rv_insertion_mm=None) -> VentricleFrame:
         ck, cj, ci = np.nonzero(cavity)
         cavity_points = np.stack([ci, cj, ck], axis=1) @ matrix[:3, :3].T + matrix[:3, 3]
         fitted = _axis_from_centroids([cavity_points[ck == z] for z in np.unique(ck)])
+    thin = len(np.unique(k)) < 3
     if fitted is not None:
         center, axis = fitted
         axis_source = "line through the blood pool's slice centroids"
+    elif thin:
+        # One or two slices: a point cloud that flat has its principal axis in-plane, so the long axis is
+        # taken as the slice normal (short-axis stacks are acquired perpendicular to it).
+        center, axis = points.mean(axis=0), labels.geometry.direction_matrix()[:, 2].astype(float)
+        axis_source = "slice normal (fewer than 3 slices)"
     else:
         center, axis = _principal_axis(points)
     # Orient base -> apex: the apex is the end where the cavity is narrower (or absent).
     projection = (points - center) @ axis
     is_cavity = cavity[k, j, i]
     low, high = projection.min(), projection.max()
+    if thin:
+        # Each slice stands for the slab it was acquired from: a single slice lies mid-way along the axis
+        # (mid-ventricular segments 7-12), two slices at a quarter and three quarters of it.
+        half_slab = 0.5 * labels.geometry.spacing[2]
+        low, high = low - half_slab, high + half_slab
     cavity_projection = projection[is_cavity] if is_cavity.any() else projection
     if np.mean(cavity_projection) - (low + high) / 2 > 0:  # cavity sits toward +axis: +axis is basal
         axis, projection = -axis, -projection
         low, high = -high, -low
     length = max(high - low, 1e-6)
-    cavity_end = (float(np.max(projection[is_cavity])) - low) / length if is_cavity.any() else 1.0
+    cavity_end = 1.0
+    if is_cavity.any():
+        cavity_top = float(np.max(projection[is_cavity])) + (half_slab if thin else 0.0)
+        cavity_end = min((cavity_top - low) / length, 1.0)
     anterior, septal, offset = _in_plane_frame(axis, rv_insertion_mm, center)
 
     mk, mj, mi = np.nonzero(myocardium)

@@ -17,6 +17,8 @@ from synthtrust.segmentation.config import NetworkConfig
 
 # A constant fill counts as background only when it covers at least this fraction of the volume.
 BACKGROUND_MIN_FRACTION = 0.05
+# ITK's recursive Gaussian refuses axes with fewer voxels than this.
+MIN_SMOOTHING_VOXELS = 4
 
 
 def working_geometry(geometry: Geometry, target_spacing_mm) -> Geometry:
@@ -82,8 +84,22 @@ def to_working_grid(image: Image, target: Geometry, is_label: bool = False) -> n
     if factors.max() > 1.01:
         # sigma ~ 0.4 x the new spacing along downsampled axes: removes what the coarse grid cannot hold.
         sigmas = [max(0.4 * s * (f - 1.0), 1e-3) for s, f in zip(image.geometry.spacing, factors, strict=True)]
-        itk_image = sitk.SmoothingRecursiveGaussian(itk_image, sigmas)
+        itk_image = anti_alias(itk_image, sigmas, factors)
     return resample_to(from_sitk(itk_image, image.name), target, is_label=False).array
+
+
+def anti_alias(itk_image: sitk.Image, sigmas: list[float], factors: np.ndarray) -> sitk.Image:
+    """Gaussian smoothing before downsampling. ITK's recursive Gaussian needs at least four voxels along
+    every axis it smooths; a thin stack (1-5 slices, e.g. LGE) is smoothed only along the axes that have
+    them and are downsampled, which is all the anti-aliasing it needs (a 2-5 slice axis is upsampled)."""
+    size = itk_image.GetSize()
+    if min(size) >= MIN_SMOOTHING_VOXELS:
+        return sitk.SmoothingRecursiveGaussian(itk_image, sigmas)
+    for axis, (sigma, factor) in enumerate(zip(sigmas, factors, strict=True)):
+        if factor > 1.01 and size[axis] >= MIN_SMOOTHING_VOXELS:
+            itk_image = sitk.RecursiveGaussian(itk_image, sigma, False, sitk.RecursiveGaussianImageFilter.ZeroOrder,
+                                               axis)
+    return itk_image
 
 
 def prepare_channels(channels: list[Image], config: NetworkConfig) -> tuple[np.ndarray, Geometry]:
