@@ -31,11 +31,12 @@ class Bounded:
 
     def describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
+        shown = (lambda v: str(int(v))) if self.kind is int else (lambda v: f"{v:g}")
         parts = []
         if self.low is not None:
-            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            parts.append(f"{'>' if self.low_open else '>='} {shown(self.low)}")
         if self.high is not None:
-            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+            parts.append(f"{'<' if self.high_open else '<='} {shown(self.high)}")
         return f"{what} {' and '.join(parts)}" if parts else what
 
     def within(self, value: float) -> bool:

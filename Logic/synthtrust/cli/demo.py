@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", required=True, type=Path,
                         help="output folder (new or existing; the demo's files replace earlier ones, others stay)")
     parser.add_argument("--fast", action="store_true", help="fewer variants (for CI)")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.set_defaults(run=run)
 

@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
                         help="mask (or label map: every non-zero voxel) of the region to fill, on the image grid")
     parser.add_argument("--anatomy", type=Path, help="anatomy mask (brain, or myocardium) on the image grid")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--steps", type=STEPS, default=25, help="sampling steps (default 25)")
     parser.add_argument("--strength", type=POSITIVE_FRACTION, default=1.0,
                         help="1 = generate from noise; below 1 = start part-way (SDEdit) from a smooth fill of the "

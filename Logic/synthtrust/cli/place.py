@@ -40,7 +40,7 @@ def add_parser(subparsers) -> None:
     tumor.add_argument("--rim-mm", type=POSITIVE_MILLIMETRES, default=3.0, help="enhancing rim thickness (mm)")
     tumor.add_argument("--no-necrosis", action="store_true", help="solid enhancing core, no necrosis")
     tumor.add_argument("--irregularity", type=FRACTION, default=0.3, help="0 = ellipsoid, 1 = very irregular")
-    tumor.add_argument("--seed", type=SEED, default=0)
+    tumor.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     tumor.add_argument("--brain-mask", type=Path, help="brain mask (derived from the image when omitted)")
     tumor.add_argument("--numbering", type=int, choices=(2015, 2021, 2023), default=2021,
                        help="BraTS label numbering of the output")
@@ -62,7 +62,7 @@ def add_parser(subparsers) -> None:
                       help="MVO core as a fraction of the scar depth (0 = none)")
     scar.add_argument("--irregularity", type=FRACTION, default=0.3,
                       help="0 = smooth border, 1 = very irregular")
-    scar.add_argument("--seed", type=SEED, default=0)
+    scar.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     scar.add_argument("--rv-insertion", type=float_triple,
                       help="anterior RV insertion point X,Y,Z (default orientation when omitted)")
     add_coordinates_option(scar)

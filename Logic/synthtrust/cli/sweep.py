@@ -45,7 +45,7 @@ def add_parser(subparsers) -> None:
         "sweep", help="what-if sweep: scar per AHA segment x transmurality, or tumour positions x sizes",
         description="For every edit of the grid: place it, synthesize --variants variants, segment, evaluate and "
                     "audit. --out is a CSV with one row per edit and variant (edit parameters, Dice/HD95/surface Dice "
-                    "and volumes per region, fidelity, hallucinated mL, off-target voxels, seconds); a "
+                    "and volumes per region, the audits and timings, named as in the metric catalogue); a "
                     "<out>.provenance.json sits beside it.")
     parser.add_argument("--task", required=True, choices=("brain-tumor", "cardiac-scar"))
     parser.add_argument("--image", required=True, action="append", type=Path, help="input channel; repeat")
@@ -75,7 +75,7 @@ def add_parser(subparsers) -> None:
                         help="quality filter: keep the candidate whose lesion is recovered best (Dice >= T passes; "
                              "default 0.6 when --candidates > 1)")
     parser.add_argument("--variants", type=VARIANTS, default=1, help="synthetic variants per edit")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--segmenter", type=Path, help="segmenter (default: the shipped one for the channels)")
     parser.add_argument("--out", required=True, type=Path, help="output CSV (.csv)")

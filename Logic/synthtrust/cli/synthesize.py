@@ -48,7 +48,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--lesion", required=True, type=Path, help="label map with the intended lesion")
     parser.add_argument("--schema", choices=SCHEMA_NAMES, default="brats", help="label schema of --lesion")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--variants", type=VARIANTS, default=1, help="number of variants (seeds seed..seed+K-1)")
     parser.add_argument("--anatomy", type=Path,
                         help="anatomy mask (brain, or myocardium) on the image grid; default: the image foreground "

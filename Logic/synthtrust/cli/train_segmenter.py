@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--channels", required=True, type=modality_list, help="e.g. flair,t1c or t1 (brain), lge (heart)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--iterations", type=ITERATIONS, default=1000, help="training iterations (batches)")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--architecture", choices=ARCHITECTURE_CHOICES, default="unet")
     parser.add_argument("--model-id", help="names the files; default <task>-<channels>-<architecture>")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=2, help="patches per iteration")
