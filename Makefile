@@ -21,7 +21,7 @@ $(VENV)/.core-installed: $(BIN)/python pyproject.toml requirements.lock
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.core-installed requirements-test.lock
-	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-test.lock
 	touch $@
 
 demo: $(VENV)/.core-installed
