@@ -8,8 +8,12 @@ Runs, all on CPU with the template engine and the shipped default segmenters:
 - ``heart_sweep``: worker job ``sweep`` over AHA 7, 8 x transmurality 0.6;
 - ``demo_heart``: the demo's heart case through ``run_loop`` (2 variants).
 Kept: per-variant per-region metrics, audits, trust values, sweep rows and Dice per segment; timings and
-provenance (dates, versions) are left out. The committed file was written at commit 8c7f5b3, before the typed
-records (sweep row keys were spelt "hallucinated ml" etc. then; the test maps them to today's keys).
+provenance (dates, versions) are left out. The committed file was written by the code of commit 8c7f5b3, before
+the typed records (sweep row keys were spelt "hallucinated ml" etc. then; the test maps them to today's keys),
+with the metrics package of commit e5aaff0 put in its place: that commit changed the HD95 convention on purpose
+(BraTS' pooled percentile by default), a change of definition the records must not hide nor be blamed for.
+To redo it: ``git archive 8c7f5b3`` into a folder, replace its ``Logic/synthtrust/metrics`` by ``git archive
+e5aaff0 Logic/synthtrust/metrics``, copy this script there and run it with ``--out``.
 
     .venv/bin/python scripts/record_golden_run.py            # write Testing/data/golden_run.json
     .venv/bin/python scripts/record_golden_run.py --print    # print the numbers, write nothing
