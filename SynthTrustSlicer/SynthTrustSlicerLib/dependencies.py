@@ -43,6 +43,10 @@ class Missing:
     def items(self) -> list[str]:
         return ([TORCH_DESCRIPTION] if self.torch else []) + list(self.packages)
 
+    def names(self) -> list[str]:
+        """Short names: PyTorch, monai, ..."""
+        return (["PyTorch"] if self.torch else []) + [_name_of(r) for r in self.packages]
+
 
 def is_installed(module: str) -> bool:
     """Found by spec, so nothing is imported (a broken finder counts as not installed)."""
@@ -74,8 +78,7 @@ def pending_text() -> str:
     missing = missing_for_run()
     if not missing:
         return ""
-    names = (["PyTorch (PyTorch extension)"] if missing.torch else []) + [
-        r.split(">")[0].split("=")[0] for r in missing.packages]
+    names = ["PyTorch (PyTorch extension)" if name == "PyTorch" else name for name in missing.names()]
     return f"Apply first asks to install {', '.join(names)}, then runs."
 
 
@@ -92,9 +95,9 @@ def install(missing: Missing, ask: bool = True) -> list[str]:
         raise RuntimeError("SynthTrust needs the PyTorch extension for PyTorch: install 'PyTorch' from the "
                            "Extensions Manager, restart Slicer, and try again.")
     if ask and not slicer.util.confirmOkCancelDisplay(prompt_text(missing), windowTitle=PROMPT_TITLE):
-        raise RuntimeError(f"nothing was installed ({', '.join(missing.items())} needed for {missing.purpose}). "
-                           "Try again and press OK, or install them yourself: PyTorch in the PyTorch Utils "
-                           "module, the rest with slicer.util.pip_install in the Python console.")
+        raise RuntimeError(f"Nothing was installed, and {missing.purpose} needs {', '.join(missing.names())}. Try "
+                           "again and press OK, or install them yourself: PyTorch in the PyTorch Utils module, "
+                           "the rest with slicer.util.pip_install in the Python console.")
     if missing.torch:
         _install_torch()
     if missing.packages:
@@ -222,8 +225,12 @@ def _pip_install(requirements: list[str]) -> None:
         slicer.util.pip_install(" ".join(requirements))  # 5.10 takes pip's command-line form
 
 
+def _name_of(requirement: str) -> str:
+    return requirement.split(">")[0].split("=")[0].split("<")[0].strip()
+
+
 def _module_of(requirement: str) -> str:
-    name = requirement.split(">")[0].split("=")[0].split("<")[0].strip()
+    name = _name_of(requirement)
     return next((module for module, r in {**RUN_REQUIREMENTS, **SAMPLE_BRAIN_REQUIREMENTS}.items()
                  if r.startswith(name)), name.lower())
 

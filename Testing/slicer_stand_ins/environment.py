@@ -11,6 +11,7 @@ module file run with PySide6's ``true_property``, which gives Qt properties Pyth
 
 from __future__ import annotations
 
+import importlib.machinery
 import shutil
 import sys
 import tempfile
@@ -136,6 +137,8 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
         modules["slicer.packaging"] = pip.packaging_module()
     if pytorch_extension:
         modules["PyTorchUtils"] = pytorch_utils_module(torch)
+    for name, module in modules.items():  # importable as installed modules are (find_spec needs a spec)
+        module.__spec__ = importlib.machinery.ModuleSpec(name, None)
     saved_modules = {name: sys.modules.get(name) for name in [*modules, "slicer.packaging", "PyTorchUtils"]}
     for name in ("slicer.packaging", "PyTorchUtils"):
         sys.modules.pop(name, None)

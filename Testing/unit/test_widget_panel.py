@@ -270,7 +270,7 @@ def test_the_sample_brain_asks_once_for_nilearn_and_a_declined_install_loads_not
     try:
         widget = environment.open_module().widget
         environment.dialogs.answers[:] = [CANCEL]
-        with pytest.raises(RuntimeError, match="nothing was installed"):
+        with pytest.raises(RuntimeError, match="Nothing was installed"):
             widget.onLoadSample("brain")
         prompts = [d for d in environment.dialogs.shown if d.title == "SynthTrust: install Python packages"]
         assert len(prompts) == 1 and "nilearn>=0.10" in prompts[0].text and prompts[0].buttons == ["OK", "Cancel"]
@@ -310,7 +310,7 @@ def test_a_declined_install_starts_no_run_and_says_how_to_install(app):
         click(widget.ui.applyButton)
         texts = environment.dialogs.texts
         assert len(texts) == 2 and "einops>=0.7" in texts[0]
-        assert texts[1].startswith("Could not start the run.\n\nnothing was installed")
+        assert texts[1].startswith("Could not start the run.\n\nNothing was installed")
         assert "slicer.util.pip_install" in texts[1]
         assert not widget.controller.busy and widget.ui.applyButton.text == "Apply" and environment.pip.calls == []
     finally:
