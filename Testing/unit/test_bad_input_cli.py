@@ -186,6 +186,15 @@ def test_place_tumor_refuses_an_unwritable_folder(tmp_path, capfd, brain):
         locked.chmod(0o700)
 
 
+def test_a_folder_the_system_reports_unwritable_is_refused_for_files_and_folders(tmp_path, capfd, brain, monkeypatch):
+    """Root passes any permission check, so here the answer of os.access (what the check asks) is stubbed."""
+    from synthtrust import outputs
+
+    monkeypatch.setattr(outputs.os, "access", lambda path, mode: False)
+    refuse(capfd, place_tumor(*brain[:2], tmp_path / "labels.nii.gz"), tmp_path, "not writable by you")
+    refuse(capfd, synthesize(brain[0], brain[2], tmp_path), tmp_path, "not writable by you")
+
+
 def test_segment_refuses_an_output_folder_where_a_file_is_meant(tmp_path, capfd, brain):
     refuse(capfd, segment(brain[0], tmp_path), tmp_path, "is a folder")
 
