@@ -101,7 +101,7 @@ def test_the_panel_opens_lists_every_shipped_model_and_offers_the_devices(widget
     assert listed == brain and len(brain) >= 1
     assert ui.engineComboBox.count >= 3 and ui.modelComboBox.count >= 1
     assert [ui.deviceComboBox.itemData(i) for i in range(ui.deviceComboBox.count)][-1] in ("cpu", "cuda")
-    assert ui.environmentStatusLabel.text.startswith(("CPU", "GPU")) and ui.environmentStatusLabel.visible
+    assert ui.environmentStatusLabel.text.startswith(("CPU", "GPU")) and not ui.environmentStatusLabel.isHidden()
     assert not ui.applyButton.enabled and "input volume" in ui.applyButton.toolTip
 
 
