@@ -141,3 +141,19 @@ def test_a_toy_training_publishes_its_files_together_and_resumes_from_its_checkp
     argv[argv.index("--iterations") + 1] = "2"
     assert main([str(a) for a in argv]) == 0
     assert '"resumed_from": 1' in capsys.readouterr().out
+
+
+def test_every_checkpoint_read_in_the_core_is_weights_only():
+    import re
+    from pathlib import Path
+
+    import synthtrust
+
+    calls = []
+    for source in Path(synthtrust.__file__).parent.rglob("*.py"):
+        for line in source.read_text().splitlines():
+            if re.search(r"\btorch\.(load|jit\.load)\(", line):
+                calls.append((source.name, line.strip()))
+    assert calls, "no torch.load found: the scan looks in the wrong place"
+    unsafe = [call for call in calls if "weights_only=True" not in call[1] or "jit" in call[1]]
+    assert not unsafe, unsafe
