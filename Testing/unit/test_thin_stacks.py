@@ -80,19 +80,21 @@ def test_a_single_slice_has_no_basal_or_apical_segments_to_place_a_scar_in(stack
 
 
 @pytest.fixture(scope="module")
-def scar3(stacks, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("scar") / "scar3.nii.gz"
-    run(["place-scar", "--labels", stacks["labels3"], "--segments", "7,8,13", "--transmurality", "0.6",
-         "--out", out])
-    return out
+def scars(stacks, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scar")
+    for slices, segments in (("3", "7,8,13"), ("1", "8,9")):
+        run(["place-scar", "--labels", stacks["labels" + slices], "--segments", segments, "--transmurality", "0.6",
+             "--out", folder / f"scar{slices}.nii.gz"])
+    return {slices: folder / f"scar{slices}.nii.gz" for slices in ("3", "1")}
 
 
+@pytest.mark.parametrize("slices", ["3", "1"])
 @pytest.mark.parametrize("engine", ["template", "inpaint", "conditional"])
-def test_every_engine_synthesizes_a_scar_in_a_three_slice_stack(stacks, scar3, engine, tmp_path):
+def test_every_engine_synthesizes_a_scar_in_a_three_or_one_slice_stack(stacks, scars, engine, slices, tmp_path):
     out = tmp_path / "synthetic"
-    run(["synthesize", "--engine", engine, "--image", stacks["lge3"], "--modalities", "lge", "--lesion", scar3,
-         "--schema", "emidec", "--steps", "2", "--device", "cpu", "--out", out])
-    source, lesion = load_image(stacks["lge3"]), load_image(scar3)
+    run(["synthesize", "--engine", engine, "--image", stacks["lge" + slices], "--modalities", "lge", "--lesion",
+         scars[slices], "--schema", "emidec", "--steps", "2", "--device", "cpu", "--out", out])
+    source, lesion = load_image(stacks["lge" + slices]), load_image(scars[slices])
     synthetic = load_image(out / "variant_0_0.nii.gz")
     assert synthetic.geometry.matches(source.geometry)
     assert np.isfinite(synthetic.array).all()
