@@ -47,6 +47,8 @@ def build_network(config: NetworkConfig) -> torch.nn.Module:
     kwargs = network_kwargs(config)
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError, AssertionError) as error:
+    except (TypeError, ValueError, AssertionError, KeyError, IndexError) as error:
+        # MONAI's messages can span several lines; the first says what is wrong.
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise InputError(f"cannot build {cls.__name__} from segmenter config {config.id or ''} with "
-                         f"{kwargs}: {error}; fix network_kwargs") from None
+                         f"{kwargs}: {first[:200]}; fix network_kwargs") from None
