@@ -27,11 +27,7 @@ from synthtrust.worker.execute import execute
 from synthtrust.worker.protocol import Emitter
 
 JOB_FILE, OUTPUTS = "job.json", "outputs"
-__all__ = ["JOB_FILE", "KINDS", "OUTPUTS", "RESULTS_FILE", "JobSpec", "read_job", "run_job"]
-
-
-# The job is the run's settings: ``job.json`` is exactly ``RunSettings.to_json()``.
-JobSpec = RunSettings
+__all__ = ["JOB_FILE", "KINDS", "OUTPUTS", "RESULTS_FILE", "read_job", "run_job"]
 
 
 def read_job(folder: str | Path) -> RunSettings:
