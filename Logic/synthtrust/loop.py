@@ -17,7 +17,7 @@ import numpy as np
 from synthtrust.editing.edit import Edit
 from synthtrust.imaging.image import Image
 from synthtrust.labels.schema import LabelSchema
-from synthtrust.metrics import evaluate_labels
+from synthtrust.metrics import DEFAULT_HD95, evaluate_labels
 from synthtrust.results.records import Audits, EvaluationRecord, Prediction, Variant
 from synthtrust.trust.audits import (
     conditioning_fidelity,
@@ -88,11 +88,12 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
              segmenter, synthesizer, n_variants: int = 3, seed: int = 0, fidelity_threshold: float = 0.6,
              hallucination_margin_mm: float = 2.0, tolerance_mm: float = 1.0, n_bootstrap: int = 1000,
              progress: Callable[[str], None] | None = None,
-             existing_lesion: np.ndarray | None = None) -> LoopResult:
+             existing_lesion: np.ndarray | None = None, hd95: str = DEFAULT_HD95) -> LoopResult:
     """Synthesize ``n_variants`` of ``edit`` (seeds ``seed``..), segment, evaluate, audit, trust.
 
     ``existing_lesion`` marks lesions already in the image (a real tumour or scar): what the segmenter
-    finds there is left out of the edit's metrics and audits (see ``without_existing_lesions``).
+    finds there is left out of the edit's metrics and audits (see ``without_existing_lesions``). ``hd95``
+    names the HD95 convention of the metrics (brats or monai, :mod:`synthtrust.metrics.conventions`).
     """
     result = LoopResult(task, schema, edit, channels, modalities)
     intended = schema.lesion_mask(edit.labels.array)
@@ -111,7 +112,7 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
         found = without_existing_lesions(segmentation.labels.array, existing_lesion, intended,
                                          channels[0].spacing_zyx, hallucination_margin_mm)
         evaluation = evaluate_labels(edit.labels.array, found, schema, channels[0].spacing_zyx,
-                                     tolerance_mm=tolerance_mm)
+                                     tolerance_mm=tolerance_mm, hd95=hd95)
         predicted = schema.lesion_mask(found)
         synthetic = np.stack([c.array for c in synthesis.channels])
         audits = Audits(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS, get_schema
+from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
 from synthtrust.synthesis.engines import ENGINE_NAMES
 
 KINDS = ("synthesize", "segment", "run", "sweep")
@@ -194,6 +195,7 @@ class RunSettings(_Strict):
     fidelity_threshold: float = 0.6
     n_bootstrap: int = 1000
     sweep: SweepSettings | None = None  # kind sweep only
+    hd95: str = DEFAULT_HD95  # HD95 convention of every metric (synthtrust.metrics.conventions)
 
     def __post_init__(self) -> None:
         # Python callers may pass the nested settings as plain dicts (as job.json holds them).
@@ -229,6 +231,8 @@ class RunSettings(_Strict):
         _at_least("variants", self.variants, 1)
         _at_least("n_bootstrap", self.n_bootstrap, 1)
         _within("fidelity_threshold", self.fidelity_threshold, 0.0, 1.0)
+        if self.hd95 not in HD95_CONVENTIONS:
+            raise InputError(f"hd95 {self.hd95!r} is not an HD95 convention; use one of {', '.join(HD95_CONVENTIONS)}")
 
     def validate(self, folder: str | Path | None = None) -> None:
         """Check types and values (as if read from JSON); with ``folder``, also that every input is a file

@@ -23,6 +23,7 @@ from synthtrust.imaging.image import Image
 from synthtrust.imaging.io import atomic_path
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.loop import run_loop
+from synthtrust.metrics import DEFAULT_HD95
 from synthtrust.results.records import SWEEP_REGION_METRICS, SegmentDice, SweepRow
 from synthtrust.results.table import sweep_csv_columns
 
@@ -68,7 +69,8 @@ def _row(parameters: dict, variant, edit: Edit, schema: LabelSchema, k: int, sec
 def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modalities: list[str],
               schema: LabelSchema, synthesizer, segmenter, variants: int = 1, seed: int = 0,
               progress: Callable[[int, int, str], None] | None = None,
-              should_cancel: Callable[[], bool] | None = None, existing_lesion=None) -> list[SweepRow]:
+              should_cancel: Callable[[], bool] | None = None, existing_lesion=None,
+              hd95: str = DEFAULT_HD95) -> list[SweepRow]:
     """Rows of the tidy table (see the module docstring); inputs are never modified. ``existing_lesion``:
     lesions already in the image, left out of every edit's metrics and audits (``run_loop``)."""
     rows = []
@@ -85,7 +87,7 @@ def run_sweep(points: list[SweepPoint], task: str, channels: list[Image], modali
             continue
         try:
             result = run_loop(task, channels, modalities, edit, schema, segmenter, synthesizer, n_variants=variants,
-                              seed=seed, n_bootstrap=200, existing_lesion=existing_lesion)
+                              seed=seed, n_bootstrap=200, existing_lesion=existing_lesion, hd95=hd95)
         except InputError as error:  # e.g. the region exceeds the generator's limit: one row, not the sweep
             rows.append(SweepRow(dict(point.parameters), f"not synthesized: {error}"))
             continue

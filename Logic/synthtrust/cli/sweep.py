@@ -25,6 +25,7 @@ from synthtrust.cli.common import (
     segment_list,
 )
 from synthtrust.errors import InputError
+from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
 from synthtrust.outputs import CSV_EXTENSIONS, check_output_file, publish
 from synthtrust.synthesis.engines import ENGINE_NAMES
 
@@ -78,6 +79,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--segmenter", type=Path, help="segmenter (default: the shipped one for the channels)")
+    parser.add_argument("--hd95", choices=tuple(HD95_CONVENTIONS), default=DEFAULT_HD95,
+                        help="HD95 convention: brats (pooled 95th percentile, as the official BraTS evaluation; "
+                             "default) or monai (max of the directed 95th percentiles)")
     parser.add_argument("--out", required=True, type=Path, help="output CSV (.csv)")
     parser.set_defaults(run=run)
 
@@ -140,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
                                    guidance=args.guidance, segmenter=segmenter, candidates=args.candidates,
                                    quality_threshold=args.quality_threshold)
     rows = run_sweep(points, args.task, channels, modalities, schema, synthesizer, segmenter, args.variants,
-                     args.seed, progress=_progress, existing_lesion=existing)
+                     args.seed, progress=_progress, existing_lesion=existing, hd95=args.hd95)
     record = make_record("sweep", inputs={f"image_{c}": p for c, p in enumerate(args.image)},
                          parameters={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
                                      if k not in ("run", "image")},

@@ -98,12 +98,13 @@ class EvaluationRecord:
     regions: dict[str, RegionMetrics]
     lesion_connectivity: str = "26-connected components"
     units: dict = field(default_factory=dict)
+    hd95_convention: dict = field(default_factory=dict)  # name and description (synthtrust.metrics.conventions)
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation) -> EvaluationRecord:
         data = evaluation.to_dict()
         return cls(data["schema"], data["surface_dice_tolerance_mm"], data["empty_policy"], dict(evaluation.regions),
-                   data["lesion_connectivity"], data["units"])
+                   data["lesion_connectivity"], data["units"], data["hd95_convention"])
 
     def dice(self) -> dict[str, float]:
         return {name: metrics.dice for name, metrics in self.regions.items()}
@@ -114,14 +115,16 @@ class EvaluationRecord:
 
     def to_json(self) -> dict:
         return plain({"schema": self.schema, "surface_dice_tolerance_mm": self.surface_dice_tolerance_mm,
-                      "empty_policy": self.empty_policy, "lesion_connectivity": self.lesion_connectivity,
+                      "empty_policy": self.empty_policy, "hd95_convention": self.hd95_convention,
+                      "lesion_connectivity": self.lesion_connectivity,
                       "units": self.units, "regions": {k: v.to_dict() for k, v in self.regions.items()}})
 
     @classmethod
     def from_json(cls, data: dict) -> EvaluationRecord:
         return cls(data["schema"], float(data["surface_dice_tolerance_mm"]), dict(data["empty_policy"]),
                    {name: _region_from_json(values) for name, values in data["regions"].items()},
-                   data.get("lesion_connectivity", ""), dict(data.get("units", {})))
+                   data.get("lesion_connectivity", ""), dict(data.get("units", {})),
+                   dict(data.get("hd95_convention", {})))
 
 
 @dataclass

@@ -135,7 +135,8 @@ def _segment_real(channels, reference, schema, segmenters, spec, scratch, emitte
         metrics = None
         if reference is not None:
             metrics = EvaluationRecord.from_evaluation(evaluate_labels(
-                np.rint(reference.array).astype(np.uint8), prediction.labels.array, schema, channels[0].spacing_zyx))
+                np.rint(reference.array).astype(np.uint8), prediction.labels.array, schema, channels[0].spacing_zyx,
+                hd95=spec.hd95))
         predictions.append(Prediction(s, _save(prediction.labels, scratch, f"real_prediction_{s}.nrrd"), metrics,
                                       segmentation=prediction.provenance))
     return predictions
@@ -148,7 +149,7 @@ def _run_loops(spec, channels, edit, schema, segmenters, synthesizer, emitter, p
         loop = run_loop(spec.task, channels, list(spec.modalities), edit, schema, observed, synthesizer,
                         n_variants=spec.variants, seed=spec.seed, fidelity_threshold=spec.fidelity_threshold,
                         n_bootstrap=spec.n_bootstrap, progress=lambda text: emitter.send(log(text)),
-                        existing_lesion=_existing_lesion(reference, schema))
+                        existing_lesion=_existing_lesion(reference, schema), hd95=spec.hd95)
         for k, variant in enumerate(loop.variants):
             if s == 0:
                 record.variants.append(_variant(k, variant.seed, synthesizer.results[variant.seed], scratch))
@@ -178,7 +179,7 @@ def _sweep(spec: RunSettings, channels, anatomy, schema, segmenters, emitter: Em
 
         observed = ObservedSegmenter(segmenter, spec.modalities)
         for row in run_sweep(points, spec.task, channels, list(spec.modalities), schema, synthesizer, observed,
-                             variants=spec.variants, seed=spec.seed, progress=report):
+                             variants=spec.variants, seed=spec.seed, progress=report, hd95=spec.hd95):
             row.segmenter = segmenter.model_id
             rows.append(row)
     emitter.step(total, total, f"sweep of {len(points)} edit(s) finished", 1.0)
