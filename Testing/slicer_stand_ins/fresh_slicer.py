@@ -4,7 +4,7 @@ Run as ``python -m slicer_stand_ins.fresh_slicer OUT_FOLDER`` (from ``Testing/``
 so that the blocked packages were never imported: it opens the panel, loads the sample heart, places a
 scar, presses Apply, answers the install question (declined once, then accepted; the run that then starts is
 cancelled), and writes what it saw
-to ``OUT_FOLDER/fresh_slicer.json``, with pictures of the panel and of the question
+to ``OUT_FOLDER/fresh_slicer.json``, with pictures of the panel's Synthesis section and of the question
 (``first_run_panel.png``, ``first_run_prompt.png``; the README shows them). A second round runs without the
 PyTorch extension. ``Testing/unit/test_widget_fresh_slicer.py`` reads the report.
 """
@@ -57,7 +57,7 @@ def first_run(out: Path) -> dict:
         report["apply_tooltip"] = ui.applyButton.toolTip
         panel.resize(430, 1000)
         ui.synthesisCollapsibleButton.collapsed = False
-        _grab(panel, out / "first_run_panel.png")
+        _grab(ui.synthesisCollapsibleButton, out / "first_run_panel.png")  # the status line above Apply
 
         environment.dialogs.answers[:] = [QtWidgets.QMessageBox.Cancel]
         QTest.mouseClick(ui.applyButton, LEFT)

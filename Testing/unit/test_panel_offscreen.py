@@ -1,9 +1,9 @@
 """The Slicer panel under PySide6 offscreen: the real .ui (Slicer-only widgets replaced by the declared
 stand-ins in Testing/slicer_stand_ins), driven by the same PanelController the module's widget uses.
 
-What runs only inside 3D Slicer (parameter-node binding, Segment Editor, layouts) is covered by the
-module's self-test; here: names agree between code and .ui, bindings are of kinds Slicer can bind,
-enabling rules, Apply <-> Cancel around a job (a test double), progress, and results shown.
+Here: names agree between code and .ui, bindings are of kinds Slicer can bind, enabling rules, Apply <->
+Cancel around a job (a test double), progress, and results shown. The module's widget itself, with the
+parameter-node binding and the real worker, runs in test_widget_panel.py and test_widget_fresh_slicer.py.
 """
 
 from __future__ import annotations
