@@ -34,11 +34,12 @@ from synthtrust import scene
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import LPS_TO_RAS, Image
 from synthtrust.labels.schema import EMIDEC, TASK_SCHEMAS, LabelSchema, brats_schema, get_schema
+from synthtrust.scene.display import remove_previews, show_preview
 from synthtrust.settings import RunSettings
 
 from .paths import MODULE_NAME
 
-PREVIEW_NAME, PREVIEW_ATTRIBUTE = "SynthTrust lesion preview", "SynthTrust.preview"
+PREVIEW_NAME = "SynthTrust lesion preview"
 TUMOR_PARAMETERS = ("size_mm", "edema_mm", "enhancing_rim_mm", "necrosis", "irregularity")
 
 
@@ -279,21 +280,16 @@ class SynthTrustSlicerLogic:
         """A label map overlay of a placement preview (replacing the previous one). It is transient: hidden
         from node selectors, never saved with the scene, and removed by :meth:`remove_previews` (on Place,
         on leaving the module and when the scene closes)."""
-        self.remove_previews()
-        node = scene.add_volume(self.session, labels, name, label_map=True, transient=True)
-        node.SetAttribute(PREVIEW_ATTRIBUTE, "1")
-        return node
+        return show_preview(self.session, labels, name)
 
     @staticmethod
     def label_volumes_ml(labels: Image) -> dict[str, float]:
         """Volume per label value of a placement (for the preview's log line)."""
         values, counts = np.unique(labels.array[labels.array > 0], return_counts=True)
-        return {f"label {int(v)}": float(c) * labels.geometry.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
+        return {f"label {int(v)}": float(c) * labels.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
 
     def remove_previews(self) -> None:
-        for node in self.session.nodes_by_class("vtkMRMLLabelMapVolumeNode"):
-            if node.GetAttribute(PREVIEW_ATTRIBUTE) == "1":
-                scene.remove_node(self.session, node)
+        remove_previews(self.session)
 
     # ------------------------------------------------------------------ runs
     def start_run(self, request: RunRequest, on_message: Callable[[dict], None] | None = None,

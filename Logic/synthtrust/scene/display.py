@@ -11,10 +11,15 @@ import numpy as np
 import vtk
 from vtk.util import numpy_support
 
+from synthtrust.imaging.image import Image
+from synthtrust.scene.nodes import add_volume, remove_node
+from synthtrust.scene.session import SceneSession
+
 # Green for what was asked for, orange for what the segmenter found: distinct for common colour blindness
 # as well, and neither is used by the BraTS or EMIDEC schema colours shown elsewhere in the scene.
 INTENDED_COLOR = (0.15, 0.80, 0.30)
 PREDICTED_COLOR = (1.00, 0.50, 0.00)
+PREVIEW_ATTRIBUTE = "SynthTrust.preview"
 # Slicer's slice-view names: their colours (red/green/yellow) are what users recognise.
 SLICE_VIEWS = (("Red", "Axial", "#F34A33"), ("Green", "Coronal", "#6EB04B"), ("Yellow", "Sagittal", "#EDD54C"))
 
@@ -135,3 +140,19 @@ def lesion_center_ras(nodes: ResultsNodes) -> tuple[float, float, float] | None:
     box = np.array(boxes)
     low, high = box[:, 0::2].min(axis=0), box[:, 1::2].max(axis=0)
     return tuple(float(v) for v in (low + high) / 2)
+
+
+def show_preview(session: SceneSession, labels: Image, name: str):
+    """A label-map overlay of a placement preview, replacing the previous one. It is transient: hidden from
+    node selectors, never saved with the scene, and gone after :func:`remove_previews`."""
+    remove_previews(session)
+    node = add_volume(session, labels, name, label_map=True, transient=True)
+    node.SetAttribute(PREVIEW_ATTRIBUTE, "1")
+    return node
+
+
+def remove_previews(session: SceneSession) -> None:
+    """Remove every preview overlay with its display nodes."""
+    for node in session.nodes_by_class("vtkMRMLLabelMapVolumeNode"):
+        if node.GetAttribute(PREVIEW_ATTRIBUTE) == "1":
+            remove_node(session, node)
