@@ -49,6 +49,16 @@ def test_module_cmake_lists_every_helper_file():
     assert sorted(listed - present) == []
 
 
+def test_code_that_only_the_readme_figures_and_tests_use_is_not_installed():
+    # The headless results picture (scripts/headless_render) serves the README figure and the rendering tests.
+    top = (REPOSITORY / "CMakeLists.txt").read_text()
+    assert sorted(re.findall(r"install\(DIRECTORY (\S+)", top)) == ["Logic/synthtrust", "Resources"]
+    shipped = [*(REPOSITORY / "Logic" / "synthtrust").rglob("*.py"), *(REPOSITORY / "SynthTrustSlicer").rglob("*.py")]
+    imports = re.compile(r"^\s*(from|import) headless_render", re.M)
+    assert [p.name for p in shipped if imports.search(p.read_text())] == []
+    assert not list((REPOSITORY / "SynthTrustSlicer" / "SynthTrustSlicerLib").glob("render*.py"))
+
+
 def test_module_icon_is_a_128_pixel_png():
     data = (REPOSITORY / "Resources" / "Icons" / "SynthTrustSlicer.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
