@@ -2,8 +2,9 @@
 
 Nothing is downloaded: the extension ships no patient images and Slicer may run offline.
 - Brain: the MNI ICBM152 2009a T1 template (an average of 152 brains) and a brain mask from its grey and
-  white matter maps, read from the ``nilearn`` package's data folder when that package is installed in
-  Slicer's Python (``synthtrust demo`` uses the same files). Without it, the error says how to get it.
+  white matter maps, read from the ``nilearn`` package's data folder (``synthtrust demo`` uses the same
+  files). Without nilearn in Slicer's Python, the Teaching button and the SampleData button ask once to
+  install it (``dependencies.ensure_for_sample_brain``).
 - Heart: an LGE-like short-axis stack with blood pool and myocardium labels that the core generates
   (``synthtrust.phantoms.cardiac``), the same heart the CLI demo uses.
 """
@@ -60,9 +61,22 @@ def register(thumbnail: str, session_factory) -> None:
     logic = SampleData.SampleDataLogic
     if hasattr(logic, "registerCustomSampleDataCategory"):  # Slicer >= 5.10 shows a category title
         logic.registerCustomSampleDataCategory(CATEGORY, "SynthTrust")
-    for name, loader in ((BRAIN_SAMPLE, load_sample_brain), (HEART_SAMPLE, load_sample_heart)):
+    for name, which in ((BRAIN_SAMPLE, "brain"), (HEART_SAMPLE, "heart")):
         # No URIs: SampleData calls customDownloader when the button is pressed, which builds the nodes.
         logic.registerCustomSampleDataSource(
             category=CATEGORY, sampleName=name, uris=[], fileNames=[], nodeNames=[],
             thumbnailFileName=thumbnail,
-            customDownloader=lambda source, load=loader: load(session_factory()))
+            customDownloader=lambda source, which=which: _load_from_sample_data(which, session_factory))
+
+
+def _load_from_sample_data(which: str, session_factory) -> list:
+    """What a SampleData button does: the brain first asks once for nilearn (as the Teaching button does);
+    an error is shown here, since SampleData's button would only print it to the Python console."""
+    import slicer
+
+    with slicer.util.tryWithErrorDisplay(f"Could not load the SynthTrust sample {which}.", waitCursor=True):
+        if which == "brain":
+            from .dependencies import ensure_for_sample_brain
+
+            ensure_for_sample_brain()
+        return list(load_sample(which, session_factory()))

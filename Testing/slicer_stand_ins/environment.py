@@ -2,11 +2,12 @@
 
 :func:`install` gives the process what a running 3D Slicer 5.10 gives a scripted module: ``qt`` and ``ctk``,
 ``slicer.app`` over a real headless scene, ``slicer.ScriptedLoadableModule``, ``slicer.parameterNodeWrapper``,
-``slicer.i18n``, the Slicer widget classes on ``slicer``, the pip helpers (``slicer.packaging`` too when
-``slicer_version >= (5, 12)``), the PyTorch extension (``PyTorchUtils``, ``slicer.modules.pytorchutils``)
-unless ``pytorch_extension=False``, a main window (so ``slicer.util.errorDisplay`` shows its box), and the
-packages in ``blocked`` uninstalled. ``slicer.util`` itself is slicer-core's real module; it and the
-module file run with PySide6's ``true_property``, which gives Qt properties PythonQt's attribute style.
+``slicer.i18n``, the SampleData module, the Slicer widget classes on ``slicer``, the pip helpers
+(``slicer.packaging`` too when ``slicer_version >= (5, 12)``), the PyTorch extension (``PyTorchUtils``,
+``slicer.modules.pytorchutils``) unless ``pytorch_extension=False``, a main window (so
+``slicer.util.errorDisplay`` shows its box), and the packages in ``blocked`` uninstalled. ``slicer.util``
+itself is slicer-core's real module; it and the module file run with PySide6's ``true_property``, which
+gives Qt properties PythonQt's attribute style.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .application import ModulePanel, SlicerApplication
 from .packages import ImportBlocker, PackageInstaller, TorchInstaller, pytorch_utils_module
 from .parameter_node_wrapper import parameter_node_wrapper_module
 from .qt_modules import DIALOGS, ctk_module, qt_module
+from .sample_data_module import sample_data_module
 from .scripted_module import i18n_module, scripted_module_module
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -132,7 +134,8 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
     pip, torch = PackageInstaller(blocker), TorchInstaller(blocker)
 
     modules = {"qt": qt_module(), "ctk": ctk_module(), "slicer.ScriptedLoadableModule": scripted_module_module(),
-               "slicer.parameterNodeWrapper": parameter_node_wrapper_module(), "slicer.i18n": i18n_module()}
+               "slicer.parameterNodeWrapper": parameter_node_wrapper_module(), "slicer.i18n": i18n_module(),
+               "SampleData": sample_data_module()}
     if slicer_version >= (5, 12):
         modules["slicer.packaging"] = pip.packaging_module()
     if pytorch_extension:
@@ -160,7 +163,8 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
                   **{name: getattr(widgets, name) for name in SLICER_WIDGETS}}
     if "slicer.packaging" in modules:
         attributes["packaging"] = modules["slicer.packaging"]
-    saved_attributes = {name: getattr(slicer, name, _MISSING) for name in [*attributes, "packaging", "modules"]}
+    saved_attributes = {name: getattr(slicer, name, _MISSING)
+                        for name in [*attributes, "packaging", "modules", "selfTests"]}
     saved_attributes["util.pip_install"] = slicer.util.pip_install
     for name, value in attributes.items():
         setattr(slicer, name, value)

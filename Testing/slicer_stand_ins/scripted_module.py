@@ -4,7 +4,7 @@ What matters to a module and is kept: the widget takes its layout from the paren
 without a parent, makes one and calls ``setup()`` itself); it connects to the module manager's
 ``moduleAboutToBeUnloaded`` to call ``cleanup()``; the logic's parameter node is the scene's singleton
 ``vtkMRMLScriptedModuleNode`` tagged with the module name (created on first use, ``ModuleName`` attribute).
-Left out: the developer section (Reload / Test buttons) and self-test registration in the application.
+Left out: the developer section (Reload / Test buttons).
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ import unittest
 
 
 class ScriptedLoadableModule:
+    """``parent`` is the qSlicerScriptedLoadableModule: its ``path`` is the module file; the icon is found in
+    ``Resources/Icons`` beside it (``.svg`` first), and ``runTest`` is registered in ``slicer.selfTests``."""
+
     def __init__(self, parent):
+        import os
+
+        import qt
+        import slicer
+
         self.parent = parent
         self.moduleName = self.__class__.__name__
         parent.title = ""
@@ -23,6 +31,21 @@ class ScriptedLoadableModule:
         parent.contributors = []
         parent.helpText = ""
         parent.acknowledgementText = ""
+        for extension in (".svg", ".png"):
+            icon = os.path.join(os.path.dirname(parent.path), "Resources/Icons", self.moduleName + extension)
+            if os.path.isfile(icon):
+                parent.icon = qt.QIcon(icon)
+                break
+        if not hasattr(slicer, "selfTests"):
+            slicer.selfTests = {}
+        slicer.selfTests[self.moduleName] = self.runTest
+
+    def runTest(self, msec=100, **kwargs):  # noqa: N802
+        import importlib
+
+        test = getattr(importlib.import_module(self.__module__), self.moduleName + "Test")()
+        test.messageDelay = msec
+        test.runTest(**kwargs)
 
 
 class ScriptedLoadableModuleWidget:

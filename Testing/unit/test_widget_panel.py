@@ -123,7 +123,7 @@ def test_exit_releases_the_editor_and_the_panel_and_enter_binds_them_again(slice
     panel.exit()
     assert not editor.shortcutsInstalled and editor.activeEffect is None and not editor.viewsObserved
     widget.ui.variantsSpinBox.value = 7  # not bound while another module is shown
-    assert widget._parameterNode.variants == 3
+    assert widget._parameterNode is None and widget.logic.getParameterNode().GetParameter("variants") == "3"
     panel.enter()
     assert editor.shortcutsInstalled and widget.ui.variantsSpinBox.value == 3
     widget.ui.variantsSpinBox.value = 5
