@@ -36,6 +36,7 @@ from synthtrust.errors import InputError  # noqa: E402
 from synthtrust.imaging.io import load_image  # noqa: E402
 from synthtrust.labels.schema import EMIDEC, brats_schema  # noqa: E402
 from synthtrust.metrics.local_synthesis import local_synthesis_scores  # noqa: E402
+from synthtrust.models.device import choose_device  # noqa: E402
 from synthtrust.segmentation.datasets import data_root  # noqa: E402
 from synthtrust.segmentation.loading import load_default_segmenter  # noqa: E402
 from synthtrust.synthesis.engines import make_synthesizer  # noqa: E402
@@ -246,7 +247,7 @@ def speed(args) -> dict:
     from synthtrust.synthesis.diffusion.model import load_default_generator, make_scheduler
     from synthtrust.synthesis.diffusion.sampler import SamplingRequest, sample
 
-    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = choose_device(args.device)
     out = {"device": str(device), "threads": torch.get_num_threads()}
     for task, channels, shape in (("brain-tumor", ["flair", "t1c"], (1, 64, 64, 64)),
                                   ("cardiac-scar", ["lge"], (10, 128, 128))):
