@@ -74,3 +74,11 @@ def test_the_sample_brain_button_of_sample_data_asks_for_nilearn_and_shows_a_ref
     assert "nilearn>=0.10" in prompt.text and prompt.answer == "Cancel"
     assert error.text.startswith("Could not load the SynthTrust sample brain.\n\nNothing was installed")
     assert environment.session.scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == 0
+
+
+@pytest.mark.slow  # about 30 s: a template run and a two-segment sweep through the real worker
+def test_the_in_slicer_self_test_passes(environment):
+    import slicer
+
+    load_module()
+    slicer.selfTests["SynthTrustSlicer"]()  # what Developer mode > Reload and Test runs inside Slicer
