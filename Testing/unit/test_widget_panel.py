@@ -105,6 +105,21 @@ def test_the_panel_opens_lists_every_shipped_model_and_offers_the_devices(widget
     assert not ui.applyButton.enabled and "input volume" in ui.applyButton.toolTip
 
 
+def test_a_model_list_that_cannot_be_read_is_shown_and_the_panel_still_opens(slicer_env, monkeypatch):
+    from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic
+
+    def unreadable(self, task):
+        raise ModuleNotFoundError("No module named 'torch'")
+
+    monkeypatch.setattr(SynthTrustSlicerLogic, "segmenter_models", unreadable)
+    panel = slicer_env.open_module()  # tryWithErrorDisplay re-raises: this would fail if it escaped setup()
+    assert panel.isEntered and slicer_env.dialogs.texts == [
+        "Could not list the engines and models.\n\nNo module named 'torch'"]
+    ui = panel.widget.ui
+    ui.segmenterPathLineEdit.currentPath = "/models/my_segmenter.pt"  # a local model still works
+    assert panel.widget._parameterNode.segmenterPath == "/models/my_segmenter.pt"
+
+
 def test_the_parameter_node_keeps_the_panels_values_and_refuses_out_of_range_ones(widget):
     pn = widget._parameterNode
     widget.ui.tumorSizeSliderWidget.value = 40.0
