@@ -140,6 +140,12 @@ def pytorch_utils_module(installer: TorchInstaller) -> types.ModuleType:
 
         @staticmethod
         def torchInstalled() -> bool:  # noqa: N802
+            import importlib.metadata
+
+            try:  # the distribution's metadata first (importing a broken torch could lock its files)
+                importlib.metadata.files("torch")
+            except importlib.metadata.PackageNotFoundError:
+                return False
             try:
                 import torch  # noqa: F401
             except ModuleNotFoundError:
