@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 from synthtrust.metrics.conventions import Hd95Convention
 from synthtrust.metrics.policy import EmptyMaskPolicy
-from synthtrust.metrics.surface import mean_directed_surface_dice, surface_distances
+from synthtrust.metrics.surface import SurfaceDistances, mean_directed_surface_dice, surface_distances
 
 # 26-connectivity, as cc3d's default that the official package uses.
 LESION_CONNECTIVITY = np.ones((3, 3, 3), bool)
@@ -103,19 +103,37 @@ class LesionwiseMetrics:
         return data
 
 
+@dataclass
+class Components:
+    """The lesions (connected components) of a reference and a prediction mask, labelled 1..n."""
+
+    reference: np.ndarray
+    n_reference: int
+    prediction: np.ndarray
+    n_prediction: int
+
+
 def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    if not mask.any():
+        return np.zeros(mask.shape, np.int32), 0
     labels, count = ndimage.label(mask, LESION_CONNECTIVITY)
     return labels, int(count)
 
 
+def find_components(reference: np.ndarray, prediction: np.ndarray) -> Components:
+    return Components(*_components(reference), *_components(prediction))
+
+
 def _pair_scores(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float,
-                 convention: Hd95Convention) -> tuple[float, float, float]:
-    """Dice, HD95 and NSD of one reference lesion and its prediction, on the crop around the pair."""
-    box = ndimage.find_objects((reference | prediction).astype(np.uint8))[0]
-    reference, prediction = reference[box], prediction[box]
+                 convention: Hd95Convention, distances: SurfaceDistances | None = None) -> tuple[float, float, float]:
+    """Dice, HD95 and NSD of one reference lesion and its prediction, on the crop around the pair
+    (``distances``: the pair's surface distances when already known)."""
+    if distances is None:
+        box = ndimage.find_objects((reference | prediction).astype(np.uint8))[0]
+        reference, prediction = reference[box], prediction[box]
+        distances = surface_distances(reference, prediction, spacing_zyx)
     overlap = int(np.count_nonzero(reference & prediction))
     dice = 2.0 * overlap / (int(np.count_nonzero(reference)) + int(np.count_nonzero(prediction)))
-    distances = surface_distances(reference, prediction, spacing_zyx)
     return dice, convention.hd95(distances), mean_directed_surface_dice(distances, tolerance_mm)
 
 
@@ -163,10 +181,10 @@ def _one_to_one(reference_labels: np.ndarray, n_reference: int, prediction_label
     return {int(r) + 1: int(c) + 1 for r, c in zip(rows, columns, strict=True) if cost[r, c] < 1.0}
 
 
-def _brats_rules(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float,
-                 policy: EmptyMaskPolicy, convention: Hd95Convention) -> LesionwiseMetrics:
-    reference_labels, n_reference = _components(reference)
-    prediction_labels, n_prediction = _components(prediction)
+def _brats_rules(components: Components, spacing_zyx, tolerance_mm: float, policy: EmptyMaskPolicy,
+                 convention: Hd95Convention, whole: SurfaceDistances | None) -> LesionwiseMetrics:
+    reference_labels, n_reference = components.reference, components.n_reference
+    prediction_labels, n_prediction = components.prediction, components.n_prediction
     if n_reference == 0 or n_prediction == 0:
         return _counts_only(n_reference, n_prediction, policy)
     voxel_mm3 = float(np.prod(spacing_zyx))
@@ -181,8 +199,10 @@ def _brats_rules(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tol
             continue
         predicted = matches[lesion]
         box = _union_box(reference_boxes[lesion - 1], prediction_boxes[predicted - 1])
+        # One lesion on each side: the pair is the whole region, whose distances are known.
+        known = whole if n_reference == 1 and n_prediction == 1 else None
         dice, hd95, nsd = _pair_scores(reference_labels[box] == lesion, prediction_labels[box] == predicted,
-                                       spacing_zyx, tolerance_mm, convention)
+                                       spacing_zyx, tolerance_mm, convention, known)
         lesions.append(LesionScore(lesion, volume, True, True, dice, hd95, nsd))
     tp = len(matches)
     matched = [lesion for lesion in lesions if lesion.matched]
@@ -254,12 +274,17 @@ def _brats2023_rules(reference: np.ndarray, prediction: np.ndarray, spacing_zyx,
 
 
 def lesionwise_scores(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float,
-                      rules: LesionRules, policy: EmptyMaskPolicy, convention: Hd95Convention) -> LesionwiseMetrics:
-    """Lesion-wise detection and segmentation scores of one region (binary masks, numpy-order spacing)."""
+                      rules: LesionRules, policy: EmptyMaskPolicy, convention: Hd95Convention,
+                      components: Components | None = None,
+                      distances: SurfaceDistances | None = None) -> LesionwiseMetrics:
+    """Lesion-wise detection and segmentation scores of one region (binary masks, numpy-order spacing).
+    ``components`` and ``distances`` (the whole masks' surface distances) save finding them again."""
     reference = np.asarray(reference, bool)
     prediction = np.asarray(prediction, bool)
     if reference.shape != prediction.shape:
         raise ValueError(f"reference shape {reference.shape} differs from prediction shape {prediction.shape}")
     if rules.dilation_voxels or rules.min_lesion_mm3 or rules.penalise_unmatched:
         return _brats2023_rules(reference, prediction, spacing_zyx, tolerance_mm, rules, convention)
-    return _brats_rules(reference, prediction, spacing_zyx, tolerance_mm, policy, convention)
+    if components is None:
+        components = find_components(reference, prediction)
+    return _brats_rules(components, spacing_zyx, tolerance_mm, policy, convention, distances)

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.metrics.catalogue import METRICS_BY_NAME
 from synthtrust.metrics.conventions import DEFAULT_HD95, Hd95Convention, get_hd95_convention
 from synthtrust.metrics.lesionwise import (
-    LESION_CONNECTIVITY,
+    Components,
     LesionRules,
     LesionwiseMetrics,
+    find_components,
     lesionwise_scores,
 )
 from synthtrust.metrics.policy import BRATS_POLICY, EmptyMaskPolicy
@@ -76,22 +76,27 @@ class Evaluation:
         return data
 
 
-def _lesion_detection(reference: np.ndarray, prediction: np.ndarray) -> tuple[int, int, int, int]:
-    """(tp, fn, fp, predicted components overlapping a reference lesion)."""
-    reference_components, n_reference = ndimage.label(reference, LESION_CONNECTIVITY)
-    prediction_components, n_prediction = ndimage.label(prediction, LESION_CONNECTIVITY)
-    detected = np.unique(reference_components[prediction & reference])
-    tp = int(np.count_nonzero(detected))
-    matched_predictions = np.unique(prediction_components[prediction & reference])
-    matched = int(np.count_nonzero(matched_predictions))
-    return tp, n_reference - tp, n_prediction - matched, matched
+def _lesion_detection(components: Components, reference: np.ndarray,
+                      prediction: np.ndarray) -> tuple[int, int, int, int]:
+    """(tp, fn, fp, predicted components overlapping a reference lesion): overlap counting, not matching."""
+    both = prediction & reference
+    tp = int(np.count_nonzero(np.unique(components.reference[both])))
+    matched = int(np.count_nonzero(np.unique(components.prediction[both])))
+    return tp, components.n_reference - tp, components.n_prediction - matched, matched
 
 
 def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float = 1.0,
                    policy: EmptyMaskPolicy = BRATS_POLICY, hd95: str | Hd95Convention = DEFAULT_HD95) -> RegionMetrics:
     """All metrics for one binary reference/prediction pair (numpy-order spacing in mm); ``hd95`` names the
     HD95 convention (:mod:`synthtrust.metrics.conventions`)."""
-    convention = get_hd95_convention(hd95)
+    return _region_scores(reference, prediction, spacing_zyx, tolerance_mm, policy, get_hd95_convention(hd95))[0]
+
+
+def _region_scores(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, tolerance_mm: float,
+                   policy: EmptyMaskPolicy, convention: Hd95Convention,
+                   lesion_rules: LesionRules | None = None) -> tuple[RegionMetrics, LesionwiseMetrics | None]:
+    """The region's metrics and, under ``lesion_rules``, its lesion-wise scores: the lesions and the surface
+    distances are found once for both."""
     reference = np.asarray(reference, bool)
     prediction = np.asarray(prediction, bool)
     if reference.shape != prediction.shape:
@@ -102,22 +107,23 @@ def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, t
                    volume_difference_ml=(n_prediction - n_reference) * voxel_ml,
                    relative_volume_difference=((n_prediction - n_reference) / n_reference) if n_reference
                    else float("nan"))
-    if n_reference == 0 or n_prediction == 0:
+    components = find_components(reference, prediction)
+    distances = surface_distances(reference, prediction, spacing_zyx) if n_reference and n_prediction else None
+    lesionwise = None if lesion_rules is None else lesionwise_scores(
+        reference, prediction, spacing_zyx, tolerance_mm, lesion_rules, policy, convention, components, distances)
+    if distances is None:
         both = n_reference == 0 and n_prediction == 0
-        _, n_fp = ndimage.label(prediction, LESION_CONNECTIVITY) if n_prediction else (None, 0)
-        _, n_fn = ndimage.label(reference, LESION_CONNECTIVITY) if n_reference else (None, 0)
         detection = policy.detection_both_empty if both else policy.detection_one_empty
         return RegionMetrics(
             dice=policy.dice_both_empty if both else policy.dice_one_empty,
             hd95=policy.distance_both_empty if both else policy.distance_one_empty,
             mean_surface_distance=policy.distance_both_empty if both else policy.distance_one_empty,
             surface_dice=policy.surface_dice_both_empty if both else policy.surface_dice_one_empty,
-            detected_tp=0, detected_fp=int(n_fp), detected_fn=int(n_fn), lesion_precision=detection,
-            lesion_recall=detection, lesion_f1=detection,
-            empty="both" if both else ("reference" if n_reference == 0 else "prediction"), **volumes)
+            detected_tp=0, detected_fp=components.n_prediction, detected_fn=components.n_reference,
+            lesion_precision=detection, lesion_recall=detection, lesion_f1=detection,
+            empty="both" if both else ("reference" if n_reference == 0 else "prediction"), **volumes), lesionwise
     overlap = int(np.count_nonzero(reference & prediction))
-    distances = surface_distances(reference, prediction, spacing_zyx)
-    tp, fn, fp, matched = _lesion_detection(reference, prediction)
+    tp, fn, fp, matched = _lesion_detection(components, reference, prediction)
     precision = matched / (matched + fp)
     recall = tp / (tp + fn)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -128,7 +134,7 @@ def evaluate_masks(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, t
         mean_surface_distance=mean_surface_distance(distances),
         surface_dice=normalized_surface_dice(distances, tolerance_mm),
         detected_tp=tp, detected_fp=fp, detected_fn=fn, lesion_precision=precision, lesion_recall=recall,
-        lesion_f1=f1, empty="", **volumes)
+        lesion_f1=f1, empty="", **volumes), lesionwise
 
 
 def _foreground_box(reference: np.ndarray, prediction: np.ndarray) -> tuple[slice, ...] | None:
@@ -158,9 +164,9 @@ def evaluate_labels(reference: np.ndarray, prediction: np.ndarray, schema: Label
     for region in schema.regions:
         reference_mask = schema.region_mask(reference, region)
         prediction_mask = schema.region_mask(prediction, region)
-        evaluation.regions[region.name] = evaluate_masks(reference_mask, prediction_mask, spacing_zyx,
-                                                         tolerance_mm, policy, convention)
-        if lesion_rules is not None:
-            evaluation.lesionwise[region.name] = lesionwise_scores(reference_mask, prediction_mask, spacing_zyx,
-                                                                   tolerance_mm, lesion_rules, policy, convention)
+        metrics, lesionwise = _region_scores(reference_mask, prediction_mask, spacing_zyx, tolerance_mm, policy,
+                                             convention, lesion_rules)
+        evaluation.regions[region.name] = metrics
+        if lesionwise is not None:
+            evaluation.lesionwise[region.name] = lesionwise
     return evaluation
