@@ -24,6 +24,7 @@ except ImportError:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QListWidgetItem
 
+from . import dependencies
 from .parameters import channel_pairs
 
 DEFAULT_MODEL_TEXT = "(default for the task)"
@@ -32,15 +33,15 @@ MODEL_WIDGETS = ("modelComboBox", "modelPathLineEdit", "stepsSpinBox", "guidance
 
 
 class ChoiceBoxes:
-    """``logic``: the GUI-free logic (engines, generator_models, segmenter_models, devices); ``batch()``:
-    a context manager grouping parameter-node writes into one modification (Slicer's ``NodeModify``);
-    ``devices()``: (choices, status line) for the device boxes (the module passes
-    ``dependencies.device_choices``, which also says when the GPU cannot be used); default: the logic's."""
+    """``logic``: the GUI-free logic (engines, generator_models, segmenter_models); ``batch()``: a context
+    manager grouping parameter-node writes into one modification (Slicer's ``NodeModify``); ``devices()``:
+    (choices, status line) for the device boxes, by default ``dependencies.device_choices`` (which also says
+    when the GPU cannot be used)."""
 
     def __init__(self, ui, logic, batch: Callable | None = None, devices: Callable | None = None):
         self.ui, self.logic = ui, logic
         self.batch = batch or (lambda: contextlib.nullcontext())
-        self.devices = devices or (lambda: (self.logic.devices(), ""))
+        self.devices = devices or dependencies.device_choices
         self.device_status = ""
         self.descriptions: dict[str, str] = {}
         self.generators: list[dict] = []
@@ -79,7 +80,7 @@ class ChoiceBoxes:
         """The shipped generator the chosen engine would use for the chosen channels, or None."""
         if pn.engine == "template":
             return None
-        from .logic import pick_default_generator  # the logic imports the core: not when Slicer starts
+        from .logic import pick_default_generator  # the logic needs slicer-core; the boxes alone do not
 
         return pick_default_generator(self.generators, [m for _v, m in channel_pairs(pn)], pn.engine)
 

@@ -1,5 +1,6 @@
 """The module's one Logic class, ``SynthTrustSlicerLogic`` (``SynthTrustSlicer.py`` imports it under that
-name, Slicer's naming contract): lists what can be chosen (engines, models, devices), places lesions as new
+name, Slicer's naming contract): lists what can be chosen (engines, models; the devices come from ``.dependencies``, which knows
+what Slicer's PyTorch can run), places lesions as new
 segmentation nodes, and runs synthesis/segmentation/evaluation in a worker process.
 
 One Apply reads, as in SlicerMONAIAuto3DSeg: the Widget builds a :class:`RunRequest` and calls
@@ -19,7 +20,6 @@ parameter node, the adapter keeps the same way (:func:`synthtrust.scene.module_p
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tempfile
 import time
@@ -210,26 +210,6 @@ class SynthTrustSlicerLogic:
         """The shipped generator the core loads for ``engine`` when no model is chosen, or None."""
         return pick_default_generator(self.generator_models(task), modalities, engine)
 
-    def devices(self) -> list[tuple[str, str]]:
-        """(value, label): auto, cpu, and cuda with the GPU's name and memory when one is usable. Nothing
-        is installed here, and torch is imported only when it is there (inside Slicer it comes from the
-        PyTorch extension, installed on the first Apply); a broken install is named, never raised."""
-        cpu_only = [("cpu", "CPU")]
-        if importlib.util.find_spec("torch") is None:
-            return [("auto", "Auto (CPU until PyTorch is installed on the first Apply)"), *cpu_only]
-        try:
-            import torch
-
-            if not torch.cuda.is_available():
-                why = "CPU-only PyTorch build" if torch.version.cuda is None else \
-                    f"PyTorch built for CUDA {torch.version.cuda} finds no usable GPU"
-                return [("auto", f"Auto (CPU: {why})"), *cpu_only]
-            properties = torch.cuda.get_device_properties(0)
-            gpu = f"{properties.name}, {properties.total_memory / 2**30:.1f} GiB"
-        except Exception as error:  # noqa: BLE001 - a broken CUDA install raises OSError, RuntimeError, ...
-            return [("auto", f"Auto (CPU: PyTorch does not load: {type(error).__name__}: {error})"), *cpu_only]
-        return [("auto", f"Auto (GPU: {gpu})"), *cpu_only, ("cuda", f"GPU: {gpu}")]
-
     # ------------------------------------------------------------------ lesion placement
     def place_tumor_segmentation(self, reference_volume_node, center_ras, parameters: dict, seed: int = 0,
                                  preview: bool = False):
@@ -286,7 +266,8 @@ class SynthTrustSlicerLogic:
     def label_volumes_ml(labels: Image) -> dict[str, float]:
         """Volume per label value of a placement (for the preview's log line)."""
         values, counts = np.unique(labels.array[labels.array > 0], return_counts=True)
-        return {f"label {int(v)}": float(c) * labels.voxel_volume_ml for v, c in zip(values, counts, strict=True)}
+        voxel_ml = labels.geometry.voxel_volume_ml
+        return {f"label {int(v)}": float(c) * voxel_ml for v, c in zip(values, counts, strict=True)}
 
     def remove_previews(self) -> None:
         remove_previews(self.session)

@@ -80,7 +80,6 @@ def test_the_panel_choices_come_from_the_core_and_the_manifest(logic):
     assert models["brain-tumor-t1-unet"]["channels"] == ["t1"] and Path(models["brain-tumor-t1-unet"]["path"]).is_file()
     assert all(m["channels"] == ["lge"] for m in logic.segmenter_models("cardiac-scar"))
     assert isinstance(logic.generator_models("brain-tumor"), list)
-    assert [value for value, _ in logic.devices()][:2] == ["auto", "cpu"]
     with pytest.raises(InputError, match="task 'liver' is unknown"):
         logic.segmenter_models("liver")
 
@@ -356,27 +355,6 @@ def test_a_scar_placed_in_aha_segments_is_synthesized_and_segmented_on_a_cardiac
     assert [row["region"] for row in rows] == [region.name for region in EMIDEC.regions]
     assert {row["case"] for row in rows} == {"real"} and segmented.plot_node is None
     assert segmented.prediction_segmentation_nodes[0].GetName() == "Prediction LGE (cardiac-scar-lge-unet)"
-
-
-def test_the_device_list_says_pytorch_is_missing_without_importing_anything(logic, monkeypatch):
-    import importlib.util
-
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
-    devices = logic.devices()
-    assert [value for value, _ in devices] == ["auto", "cpu"] and "PyTorch is installed" in devices[0][1]
-
-
-def test_a_pytorch_that_fails_to_load_is_named_in_the_device_list_instead_of_raising(logic, tmp_path, monkeypatch):
-    # A broken CUDA install fails inside torch's import with OSError (a missing libcudart, ...).
-    fake = tmp_path / "broken" / "torch"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text('raise OSError("libcudart.so.12: cannot open shared object file")\n')
-    monkeypatch.syspath_prepend(str(fake.parent))
-    monkeypatch.delitem(sys.modules, "torch", raising=False)
-    devices = logic.devices()
-    assert [value for value, _ in devices] == ["auto", "cpu"]
-    assert "PyTorch does not load: OSError: libcudart.so.12" in devices[0][1]
 
 
 def test_the_default_generator_is_the_shipped_one_for_the_task_channels_and_engine(logic):

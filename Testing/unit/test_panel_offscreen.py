@@ -497,7 +497,8 @@ def test_the_segmentation_device_is_chosen_apart_from_the_synthesis_device(panel
 def test_the_device_lists_are_refilled_keeping_each_choice_once_pytorch_is_installed(panel, choices):
     boxes, pn = choices
     pn.device, pn.segmentationDevice = "cuda", "cpu"
-    boxes.logic.devices = lambda: [("auto", "Auto (GPU: Test GPU, 8.0 GiB)"), ("cpu", "CPU"), ("cuda", "GPU: Test GPU")]
+    boxes.devices = lambda: ([("auto", "Auto (GPU: Test GPU, 8.0 GiB)"), ("cpu", "CPU"), ("cuda", "GPU: Test GPU")],
+                             "GPU Test GPU, 8.0 GiB")
     boxes.fill_devices(pn)
     assert panel.ui.deviceComboBox.currentText == "GPU: Test GPU"
     assert current_value(panel.ui.segmentDeviceComboBox) == "cpu"
