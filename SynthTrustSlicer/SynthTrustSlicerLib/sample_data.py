@@ -11,6 +11,8 @@ Nothing is downloaded: the extension ships no patient images and Slicer may run 
 
 from __future__ import annotations
 
+from .dependencies import ensure_for_sample_brain
+
 CATEGORY = "SynthTrust"
 BRAIN_SAMPLE, HEART_SAMPLE = "SynthTrustBrainMNI152", "SynthTrustHeartLGE"
 
@@ -76,7 +78,5 @@ def _load_from_sample_data(which: str, session_factory) -> list:
 
     with slicer.util.tryWithErrorDisplay(f"Could not load the SynthTrust sample {which}.", waitCursor=True):
         if which == "brain":
-            from .dependencies import ensure_for_sample_brain
-
             ensure_for_sample_brain()
         return list(load_sample(which, session_factory()))
