@@ -90,6 +90,9 @@ def test_a_placed_tumour_is_a_new_segmentation_recording_its_edit_and_a_preview_
                                              preview=True)
     assert node_ids(session) == before
     assert set(np.unique(preview.array)) == {0, 1, 2, 4} and preview.metadata["edit"]["parameters"]["seed"] == 2
+    volumes = logic.label_volumes_ml(preview)  # the preview's log line; 2 mm voxels are 0.008 mL
+    assert sorted(volumes) == ["label 1", "label 2", "label 4"]
+    assert sum(volumes.values()) == pytest.approx(int((preview.array > 0).sum()) * 0.008)
     node = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14, "edema_mm": 4}, seed=2)
     attributes = scene.get_attributes(node)
     assert attributes["edit"]["kind"] == "tumor" and attributes["seed"] == 2
