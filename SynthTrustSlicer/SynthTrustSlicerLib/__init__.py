@@ -1,5 +1,7 @@
-"""Slicer-aware helpers of the SynthTrustSlicer module: the GUI-free logic (scene in, worker jobs out, results
-imported into the scene) and the worker process. Nothing here imports qt or ctk, so scripts and tests use it
-without the Slicer application."""
+"""The SynthTrustSlicer module's helper package: the module's Logic class and its worker process
+(``logic``, ``process``), the panel's rules and boxes (``panel_state``, ``choices``, ``parameters``, ``bullseye``,
+``views``, ``lessons``), Slicer-side installs and samples (``dependencies``, ``sample_data``), the results layout
+and where resources are (``results_layout``, ``paths``). Scene work goes through the core's MRML adapter,
+``synthtrust.scene``; only ``choices`` and ``bullseye`` touch Qt, in the subset PythonQt and PySide6 share."""
 
 from __future__ import annotations
