@@ -2,6 +2,6 @@
 (``logic``, ``process``), the panel's rules and boxes (``panel_state``, ``choices``, ``parameters``, ``bullseye``,
 ``views``, ``lessons``), Slicer-side installs and samples (``dependencies``, ``sample_data``), the results layout
 and where resources are (``results_layout``, ``paths``). Scene work goes through the core's MRML adapter,
-``synthtrust.scene``; only ``choices`` and ``bullseye`` touch Qt, in the subset PythonQt and PySide6 share."""
+``synthtrust.scene``. Only ``choices`` and ``bullseye`` import Qt; widget code keeps to what PythonQt and PySide6 share."""
 
 from __future__ import annotations
