@@ -174,6 +174,7 @@ def device_choices() -> tuple[list[tuple[str, str]], str]:
         return ([("auto", "Auto (the GPU if PyTorch, installed by the first Apply, can use one)"), ("cpu", "CPU")],
                 pending_text())
     usable, line = gpu_report(_import_torch())
+    line = "\n".join(filter(None, (line, pending_text())))  # PyTorch there, MONAI perhaps not yet
     if usable:
         gpu = line.split(" (")[0].removeprefix("GPU ")
         return [("auto", f"Auto (GPU: {gpu})"), ("cpu", "CPU"), ("cuda", f"GPU: {gpu}")], line

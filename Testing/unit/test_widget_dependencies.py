@@ -78,12 +78,21 @@ def test_a_broken_cuda_install_is_reported_not_raised():
     (fake_torch(available=False, cuda=None), None),
 ])
 def test_the_device_boxes_offer_only_what_can_run(monkeypatch, torch, values):
-    monkeypatch.setattr(dependencies, "is_installed", lambda module: module == "torch")
+    monkeypatch.setattr(dependencies, "is_installed", lambda module: True)
     monkeypatch.setattr(dependencies, "_import_torch", lambda: torch)
     monkeypatch.setattr(dependencies, "nvidia_gpu_present", lambda: False)
     choices, line = dependencies.device_choices()
     assert [value for value, _label in choices] == (values or ["auto", "cpu"])
     assert line == dependencies.gpu_report(torch)[1]
+
+
+def test_with_pytorch_but_not_monai_the_line_names_the_gpu_and_what_apply_still_installs(monkeypatch):
+    monkeypatch.setattr(dependencies, "is_installed", lambda module: module != "monai")
+    monkeypatch.setattr(dependencies, "_import_torch", lambda: fake_torch())
+    choices, line = dependencies.device_choices()
+    assert [value for value, _label in choices] == ["auto", "cpu", "cuda"]
+    assert line == ("GPU NVIDIA H200, 140.0 GiB (PyTorch 2.13.0, CUDA 12.4)\n"
+                    "Apply first asks to install monai, then runs.")
 
 
 def test_before_pytorch_is_installed_the_boxes_offer_auto_and_the_line_says_what_apply_installs(monkeypatch):
