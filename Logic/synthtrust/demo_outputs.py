@@ -108,7 +108,8 @@ def loop_record(result: LoopResult, folder: Path) -> RunRecord:
     so the one run importer (:func:`synthtrust.scene.import_run`) reads the demo's runs and the panel's alike."""
     variants = []
     for k, variant in enumerate(result.variants):
-        channels = [save_image(image, folder / f"variant_{k}_{c}.nrrd").name for c, image in enumerate(variant.channels)]
+        channels = [save_image(image, folder / f"variant_{k}_{c}.nrrd").name
+                    for c, image in enumerate(variant.channels)]
         prediction = save_image(variant.prediction, folder / f"variant_{k}_prediction_0.nrrd").name
         variants.append(variant.record(k, 0, channels, prediction))
     segmentation = result.variants[0].segmentation_provenance

@@ -1,7 +1,7 @@
 """The module's one Logic class, ``SynthTrustSlicerLogic`` (``SynthTrustSlicer.py`` imports it under that
-name, Slicer's naming contract): lists what can be chosen (engines, models; the devices come from ``.dependencies``, which knows
-what Slicer's PyTorch can run), places lesions as new
-segmentation nodes, and runs synthesis/segmentation/evaluation in a worker process.
+name, Slicer's naming contract): lists what can be chosen (engines, models; the devices come from
+``.dependencies``, which knows what Slicer's PyTorch can run), places lesions as new segmentation nodes,
+and runs synthesis/segmentation/evaluation in a worker process.
 
 One Apply reads, as in SlicerMONAIAuto3DSeg: the Widget builds a :class:`RunRequest` and calls
 :meth:`SynthTrustSlicerLogic.start_run`, which exports the inputs through the MRML adapter
@@ -315,7 +315,7 @@ class SynthTrustSlicerLogic:
         only runs that reach the scene are numbered."""
         record = scene.read_run_record(outputs)
         name = request.name or scene.default_run_name(record, self.run_count + 1)
-        outcome = scene.import_run(self.session, outputs, record, name, [node.GetName() for node in request.volume_nodes],
-                                   request.volume_nodes[0])
+        input_names = [node.GetName() for node in request.volume_nodes]
+        outcome = scene.import_run(self.session, outputs, record, name, input_names, request.volume_nodes[0])
         self.run_count += 1
         return outcome

@@ -156,9 +156,10 @@ class WorkerProcess:
     def cancel(self, wait: bool = True) -> None:
         """Stop the worker and everything it started.
 
-        ``wait=True`` (scripts, tests) blocks until the whole tree is gone and removes the job folder. ``wait=False`` (the panel) asks the worker to stop (SIGTERM to its group; taskkill on
-        Windows) and returns at once; :meth:`poll` kills what is left, and the caller removes the folder
-        with :meth:`cleanup` once :attr:`finished`."""
+        ``wait=True`` (scripts, tests) blocks until the whole tree is gone and removes the job folder.
+        ``wait=False`` (the panel) asks the worker to stop (SIGTERM to its group; taskkill on Windows) and
+        returns at once; :meth:`poll` kills what is left, and the caller removes the folder with
+        :meth:`cleanup` once :attr:`finished`."""
         self.cancelled = True
         if self.process is not None and self._kill_at is None:
             # Also when the worker has exited already: children it left holding its output are killed.

@@ -1,7 +1,8 @@
 """The project's own imports, read from the source (``ast``, imports inside functions included), show three
 layers in one direction: core (``Logic/synthtrust`` without ``scene``) <- MRML adapter (``synthtrust.scene``)
-<- panel (``SynthTrustSlicer/``, and beside it the core's own front ends, the CLI and the demo); no cycle between our modules or our packages; heavy third-party packages
-imported lazily where the panel's start-up would reach them; and every helper file of the module used by it."""
+<- panel (``SynthTrustSlicer/``, and beside it the core's own front ends, the CLI and the demo); no cycle
+between our modules or our packages; heavy third-party packages imported lazily where the panel's start-up
+would reach them; and every helper file of the module used by it."""
 
 from __future__ import annotations
 

@@ -50,8 +50,8 @@ def test_exporting_a_runs_inputs_writes_the_workers_files_and_leaves_the_scene_a
     volume = scene.add_volume(session, image, "T1")
     lesion = scene.add_segmentation(session, tumour, brats_schema(), "drawn tumour", reference_volume=volume)
     mask = image.with_array((image.array > 30).astype(np.uint8))
-    anatomy = scene.add_segmentation(session, mask.with_array(mask.array * 7), LabelSchema("any", {7: "brain"}, (), {}),
-                                     "brain", reference_volume=volume)
+    any_name = LabelSchema("any", {7: "brain"}, (), {})
+    anatomy = scene.add_segmentation(session, mask.with_array(mask.array * 7), any_name, "brain", reference_volume=volume)
     before = state(session)
     exported = scene.export_run_inputs(session, tmp_path, [volume], brats_schema(), lesion=lesion, anatomy=anatomy)
     assert state(session) == before, "the temporary label maps and their display/colour nodes are removed"

@@ -40,8 +40,8 @@ class ResultsNodes:
 
     @classmethod
     def of_run(cls, outcome, intended=None, **options) -> ResultsNodes:
-        """A run's first synthetic volume and first prediction, its results table and plot
-        (``outcome``: a :class:`~synthtrust.scene.run_import.RunOutcome`); ``intended``: the lesion segmentation it was given."""
+        """A run's first synthetic volume and first prediction, its results table and plot (``outcome``: a
+        :class:`~synthtrust.scene.run_import.RunOutcome`); ``intended``: the lesion segmentation it was given."""
         if not outcome.synthetic_volume_nodes:
             raise ValueError("this run has no synthetic volume to show (a segment-only run or a sweep)")
         predicted = outcome.prediction_segmentation_nodes[0] if outcome.prediction_segmentation_nodes else None
