@@ -128,3 +128,93 @@ def test_values_equal_monai_to_one_in_a_million(seed):
 
 def test_policy_text_is_the_brats_convention_by_default():
     assert BRATS_POLICY.distance_one_empty == 373.13
+
+
+def test_the_two_hd95_conventions_part_on_a_small_far_false_positive():
+    reference = cube((40, 40, 40), (5, 5, 5), 9)
+    prediction = reference | cube((40, 40, 40), (36, 36, 36), 3)  # 27 voxels at the far corner
+    brats = evaluate_masks(reference, prediction, (1, 1, 1), hd95="brats")
+    monai = evaluate_masks(reference, prediction, (1, 1, 1), hd95="monai")
+    assert brats.hd95 == 0.0  # 26 of 798 pooled surface voxels are far: under 5 %
+    assert monai.hd95 > 30.0  # 26 of 412 prediction surface voxels: over 5 %, MONAI's directed percentile sees them
+    assert brats.dice == monai.dice and brats.surface_dice == monai.surface_dice
+
+
+def test_brats_hd95_is_the_95th_percentile_of_both_directions_pooled():
+    from synthtrust.metrics.surface import surface_distances
+
+    rng = np.random.default_rng(3)
+    reference, prediction = blob(rng, (24, 26, 28), (12, 13, 14), 7), blob(rng, (24, 26, 28), (11, 14, 13), 6)
+    spacing = (2.0, 0.7, 1.1)
+    distances = surface_distances(reference, prediction, spacing)
+    pooled = np.percentile(np.concatenate([distances.prediction_to_reference, distances.reference_to_prediction]), 95)
+    assert evaluate_masks(reference, prediction, spacing, hd95="brats").hd95 == pytest.approx(pooled, abs=1e-12)
+
+
+def test_brats_hd95_scores_masks_without_a_common_voxel_as_the_worst_distance():
+    reference = cube((20, 20, 20), (2, 2, 2), 4)
+    prediction = cube((20, 20, 20), (10, 2, 2), 4)
+    assert evaluate_masks(reference, prediction, (1, 1, 1), hd95="brats").hd95 == BRATS_POLICY.distance_one_empty
+    assert evaluate_masks(reference, prediction, (1, 1, 1), hd95="monai").hd95 == pytest.approx(8.0)
+
+
+def test_an_unknown_hd95_convention_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="brats, monai"):
+        evaluate_masks(cube((5, 5, 5), (1, 1, 1), 2), cube((5, 5, 5), (1, 1, 1), 2), (1, 1, 1), hd95="nnunet")
+
+
+def test_every_evaluation_states_its_hd95_convention_and_lesion_rules():
+    from synthtrust.metrics import BRATS2023_LESION_RULES
+
+    labels = np.zeros((8, 8, 8), np.uint8)
+    labels[2:5, 2:5, 2:5] = 2
+    plain = evaluate_labels(labels, labels, brats_schema(), (1, 1, 1)).to_dict()
+    assert plain["hd95_convention"]["name"] == "brats" and "lesionwise" not in plain
+    ranked = evaluate_labels(labels, labels, brats_schema(), (1, 1, 1), hd95="monai",
+                             lesion_rules=BRATS2023_LESION_RULES).to_dict()
+    assert ranked["hd95_convention"]["name"] == "monai" and ranked["lesion_rules"]["min_lesion_mm3"] == 50.0
+    assert set(ranked["lesionwise"]) == set(ranked["regions"])
+
+
+def lesion_scores(reference, prediction, rules=None):
+    from synthtrust.metrics import BRATS_LESION_RULES
+    from synthtrust.metrics.conventions import BRATS_HD95
+    from synthtrust.metrics.lesionwise import lesionwise_scores
+
+    return lesionwise_scores(reference, prediction, (1, 1, 1), 1.0, rules or BRATS_LESION_RULES, BRATS_POLICY,
+                             BRATS_HD95)
+
+
+def test_one_to_one_matching_counts_a_split_prediction_as_one_hit_and_one_false_lesion():
+    reference = cube((20, 20, 20), (2, 2, 2), 8)
+    prediction = cube((20, 20, 20), (2, 2, 2), 8)
+    prediction[:, 4:7, :] = False  # split in two: rows y 2..3 (128 voxels) and y 7..9 (192 voxels)
+    scores = lesion_scores(reference, prediction)
+    assert (scores.tp, scores.fp, scores.fn) == (1, 1, 0)
+    assert scores.f1 == pytest.approx(1 / (1 + 0.5))
+    # the larger part (y 7..9, 3 of 8 rows) is matched: Dice 2 * 192 / (512 + 192)
+    assert scores.lesion_dice == pytest.approx(2 * 192 / (512 + 192))
+    old = evaluate_masks(reference, prediction, (1, 1, 1))
+    assert (old.detected_tp, old.detected_fp) == (1, 0)  # overlap counting: both parts "detect" the lesion
+
+
+def test_brats2023_rules_leave_out_small_lesions_and_penalise_false_ones():
+    from synthtrust.metrics import BRATS2023_LESION_RULES
+
+    reference = cube((30, 30, 30), (2, 2, 2), 6) | cube((30, 30, 30), (20, 20, 20), 3)  # 216 and 27 mm^3
+    prediction = cube((30, 30, 30), (2, 2, 2), 6) | cube((30, 30, 30), (20, 2, 20), 2)  # exact + a false one
+    scores = lesion_scores(reference, prediction, rules=BRATS2023_LESION_RULES)
+    assert (scores.tp, scores.fn, scores.fp) == (1, 0, 1)  # the missed 27 mm^3 lesion is left out
+    assert scores.lesion_dice == pytest.approx((1.0 + 0.0) / 2)
+    assert scores.lesion_hd95 == pytest.approx((0.0 + 374.0) / 2)
+    assert [lesion.counted for lesion in scores.lesions] == [True, False]
+
+
+def test_brats2023_rules_merge_reference_lesions_closer_than_the_dilation():
+    from synthtrust.metrics import BRATS2023_LESION_RULES, BRATS_LESION_RULES
+
+    reference = cube((30, 30, 30), (5, 5, 5), 5) | cube((30, 30, 30), (5, 5, 12), 5)  # 2 voxels apart
+    prediction = cube((30, 30, 30), (5, 5, 5), 12)
+    assert lesion_scores(reference, prediction, rules=BRATS_LESION_RULES).reference_lesions == 2
+    merged = lesion_scores(reference, prediction, rules=BRATS2023_LESION_RULES)
+    assert (merged.reference_lesions, merged.tp, merged.fp, merged.fn) == (1, 1, 0, 0)
