@@ -206,10 +206,6 @@ class SynthTrustSlicerLogic:
         engines}."""
         return self._models(task, "generator")
 
-    def default_generator(self, task: str, modalities: list[str], engine: str) -> dict | None:
-        """The shipped generator the core loads for ``engine`` when no model is chosen, or None."""
-        return pick_default_generator(self.generator_models(task), modalities, engine)
-
     # ------------------------------------------------------------------ lesion placement
     def place_tumor_segmentation(self, reference_volume_node, center_ras, parameters: dict, seed: int = 0,
                                  preview: bool = False):

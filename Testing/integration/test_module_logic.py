@@ -25,7 +25,7 @@ from synthtrust.settings import RunSettings  # noqa: E402
 from synthtrust.worker.protocol import encode, progress  # noqa: E402
 
 sys.path.insert(0, str(REPOSITORY / "SynthTrustSlicer"))
-from SynthTrustSlicerLib.logic import RunRequest, SynthTrustSlicerLogic  # noqa: E402
+from SynthTrustSlicerLib.logic import RunRequest, SynthTrustSlicerLogic, pick_default_generator  # noqa: E402
 from SynthTrustSlicerLib.process import WorkerProcess  # noqa: E402
 
 TCGA = ("brainles_tcga", "TCGA-FG-6692")
@@ -361,9 +361,12 @@ def test_a_scar_placed_in_aha_segments_is_synthesized_and_segmented_on_a_cardiac
 
 
 def test_the_default_generator_is_the_shipped_one_for_the_task_channels_and_engine(logic):
-    assert logic.default_generator("brain-tumor", ["T1c", "FLAIR"], "inpaint")["id"] == "brain-tumor-flair-t1c-diffusion"
-    assert logic.default_generator("cardiac-scar", ["lge"], "conditional")["id"] == "cardiac-scar-lge-diffusion"
-    assert logic.default_generator("brain-tumor", ["t1"], "inpaint") is None
+    def default(task, modalities, engine):
+        return pick_default_generator(logic.generator_models(task), modalities, engine)
+
+    assert default("brain-tumor", ["T1c", "FLAIR"], "inpaint")["id"] == "brain-tumor-flair-t1c-diffusion"
+    assert default("cardiac-scar", ["lge"], "conditional")["id"] == "cardiac-scar-lge-diffusion"
+    assert default("brain-tumor", ["t1"], "inpaint") is None
 
 
 def test_a_preview_is_hidden_never_saved_with_the_scene_and_removed_with_its_display_nodes(session, logic, brain,
