@@ -218,3 +218,35 @@ def test_brats2023_rules_merge_reference_lesions_closer_than_the_dilation():
     assert lesion_scores(reference, prediction, rules=BRATS_LESION_RULES).reference_lesions == 2
     merged = lesion_scores(reference, prediction, rules=BRATS2023_LESION_RULES)
     assert (merged.reference_lesions, merged.tp, merged.fp, merged.fn) == (1, 1, 0, 0)
+
+
+@pytest.fixture
+def label_files(tmp_path):
+    from synthtrust.imaging import io
+    from synthtrust.imaging.image import Image
+
+    labels = np.zeros((8, 9, 10), np.uint8)
+    labels[2:6, 2:6, 2:6] = 2
+    for name in ("reference", "prediction"):
+        io.save_image(Image.from_array(labels, (1.0, 1.0, 1.0)), tmp_path / f"{name}.nii.gz")
+    return tmp_path / "reference.nii.gz", tmp_path / "prediction.nii.gz"
+
+
+@pytest.mark.parametrize(("option", "value", "named"), [("--hd95", "nnunet", "brats"),
+                                                       ("--lesion-rules", "brats2019", "brats2023")])
+def test_evaluate_refuses_an_unknown_convention_and_names_the_known_ones(tmp_path, capfd, label_files, option,
+                                                                         value, named):
+    from refusals import refuse
+
+    reference, prediction = label_files
+    refuse(capfd, ["evaluate", "--reference", reference, "--prediction", prediction, "--schema", "brats",
+                   "--json", tmp_path / "metrics.json", option, value], tmp_path, option, value, named)
+
+
+def test_a_worker_job_with_an_unknown_hd95_convention_is_refused_before_any_work():
+    from synthtrust.errors import InputError
+    from synthtrust.settings import RunSettings
+
+    settings = RunSettings(kind="segment", task="brain-tumor", channels=["t1.nrrd"], modalities=["t1"], hd95="max")
+    with pytest.raises(InputError, match="brats, monai"):
+        settings.check()
