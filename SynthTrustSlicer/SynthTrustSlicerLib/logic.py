@@ -61,10 +61,10 @@ class RunRequest:
     def job_settings(self) -> RunSettings:
         """The settings with the file names the exported nodes get, checked as the worker will check them
         (so a request the worker would refuse is refused before anything is written)."""
-        nodes = {"lesion": self.lesion_segmentation_node, "anatomy": self.anatomy_segmentation_node,
-                 "reference": self.reference_segmentation_node}
-        settings = replace(self.settings, channels=[f"channel_{i}.nrrd" for i in range(len(self.volume_nodes))],
-                           **{key: f"{key}.nrrd" if node is not None else "" for key, node in nodes.items()})
+        names = scene.input_file_names(len(self.volume_nodes), self.lesion_segmentation_node,
+                                       self.anatomy_segmentation_node, self.reference_segmentation_node)
+        files = {"lesion": "", "anatomy": "", "reference": "", **names.files}
+        settings = replace(self.settings, channels=names.channels, **files)
         settings.validate()
         return settings
 
@@ -302,7 +302,7 @@ class SynthTrustSlicerLogic:
                                            lesion=request.lesion_segmentation_node,
                                            anatomy=request.anatomy_segmentation_node,
                                            reference=request.reference_segmentation_node)
-        settings = replace(settings, channels=exported.channels, edit=exported.edit, **exported.files)
+        settings = replace(settings, edit=exported.edit)
         settings.validate(folder)
         settings.write(folder)
 

@@ -26,6 +26,7 @@ from synthtrust.scene.nodes import (
 from synthtrust.scene.run_export import (
     ExportedInputs,
     export_run_inputs,
+    input_file_names,
     segmentation_labels,
     segmentation_mask,
 )
@@ -35,7 +36,8 @@ from synthtrust.scene.transactions import all_or_nothing, scratch_nodes
 
 __all__ = ["ExportedInputs", "RunOutcome", "SceneSession", "add_plot", "add_segmentation",
            "add_table", "add_volume", "all_or_nothing", "create_run_folder", "default_run_name",
-           "export_run_inputs", "get_attributes", "image_from_volume", "import_run", "labels_from_segmentation",
+           "export_run_inputs", "get_attributes", "image_from_volume", "import_run", "input_file_names",
+           "labels_from_segmentation",
            "module_parameter_node", "open_bundle", "read_run_record", "remove_node", "save_bundle",
            "scratch_nodes", "segmentation_labels", "segmentation_mask", "set_attributes", "singleton_node",
            "table_rows"]

@@ -52,6 +52,13 @@ class ExportedInputs:
     edit: dict = field(default_factory=dict)  # the lesion's edit provenance ({"kind": "drawn"} when drawn)
 
 
+def input_file_names(volume_count: int, lesion=None, anatomy=None, reference=None) -> ExportedInputs:
+    """The file names :func:`export_run_inputs` gives a run's inputs (known before anything is written)."""
+    nodes = {"lesion": lesion, "anatomy": anatomy, "reference": reference}
+    return ExportedInputs([f"channel_{i}.nrrd" for i in range(volume_count)],
+                          {name: f"{name}.nrrd" for name, node in nodes.items() if node is not None})
+
+
 def export_run_inputs(session: SceneSession, folder: Path, volume_nodes: list, schema: LabelSchema,
                       lesion=None, anatomy=None, reference=None) -> ExportedInputs:
     """Write the volumes as ``channel_<i>.nrrd`` and the segmentations as label maps (``lesion``,
@@ -59,11 +66,10 @@ def export_run_inputs(session: SceneSession, folder: Path, volume_nodes: list, s
     mask (any segment counts); a cardiac one keeps its EMIDEC labels. Nodes are read, never modified."""
     folder = Path(folder)
     reference_volume = volume_nodes[0]
-    exported = ExportedInputs(channels=[])
+    exported = input_file_names(len(volume_nodes), lesion, anatomy, reference)
     with scratch_nodes(session):
-        for index, node in enumerate(volume_nodes):
-            save_image(image_from_volume(node), folder / f"channel_{index}.nrrd")
-            exported.channels.append(f"channel_{index}.nrrd")
+        for node, file in zip(volume_nodes, exported.channels, strict=True):
+            save_image(image_from_volume(node), folder / file)
         for name, node in (("lesion", lesion), ("anatomy", anatomy), ("reference", reference)):
             if node is None:
                 continue
@@ -71,8 +77,7 @@ def export_run_inputs(session: SceneSession, folder: Path, volume_nodes: list, s
                 labels = segmentation_mask(session, node, reference_volume)
             else:
                 labels = segmentation_labels(session, node, schema, reference_volume)
-            save_image(labels.with_array(labels.array.astype(np.uint8)), folder / f"{name}.nrrd")
-            exported.files[name] = f"{name}.nrrd"
-            if name == "lesion":
-                exported.edit = get_attributes(node).get("edit") or {"kind": "drawn", "parameters": {}}
+            save_image(labels.with_array(labels.array.astype(np.uint8)), folder / exported.files[name])
+    if lesion is not None:
+        exported.edit = get_attributes(lesion).get("edit") or {"kind": "drawn", "parameters": {}}
     return exported
