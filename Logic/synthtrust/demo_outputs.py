@@ -51,7 +51,8 @@ def write_outputs(out: Path, results: list[LoopResult], settings: dict) -> dict:
             f'<img src="{png.relative_to(out)}" alt="{result.task} slice views">',
             "<h3>Metrics per region (intended lesion vs prediction)</h3>",
             table(metrics, titles=_metric_titles()),
-            f'<p class="note">Empty-mask policy: {_policy_text(policy)}</p>',
+            f'<p class="note">Empty-mask policy: {_policy_text(policy)}. '
+            f'HD95 convention: {_policy_text(first.metrics.hd95_convention)}</p>',
             "<h3>Audits per variant</h3>", table(audit_rows(result), titles=descriptions(DEMO_AUDITS)),
             "<h3>Trust over the variants</h3>",
             table(trust_rows(result), titles={"formula": "the definition used for this value"}),
