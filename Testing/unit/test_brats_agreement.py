@@ -169,6 +169,37 @@ def test_anisotropic_lesionwise_scores_equal_and_official_global_metrics_ignore_
     assert ours.regions["WT"].hd95 != pytest.approx(float(theirs["WT"]["global_bin_hd95"]), abs=1e-6)
 
 
+def random_case(seed: int):
+    """Scattered lesions of every label, predicted with shifts, misses and inventions, and a random spacing."""
+    rng = np.random.default_rng(seed)
+    shape = (20, 36, 40)
+    spacing = tuple(float(v) for v in rng.choice([0.8, 1.0, 1.5, 2.5], size=3))
+    reference, prediction = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    for _ in range(6):
+        center = rng.integers((3, 5, 5), (17, 31, 35))
+        radius = float(rng.uniform(2.0, 6.0))
+        label = int(rng.integers(1, 4))
+        _ball(reference, label, center, radius, spacing)
+        if rng.random() < 0.8:  # found, a little off; else missed
+            _ball(prediction, label, center + rng.integers(-1, 2, size=3), radius * rng.uniform(0.7, 1.2), spacing)
+    for _ in range(2):  # invented lesions
+        _ball(prediction, int(rng.integers(1, 4)), rng.integers((2, 2, 2), (18, 34, 38)), 1.5, spacing)
+    return reference, prediction, spacing
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_cases_agree_lesion_by_lesion_and_at_unit_spacing_region_by_region(official, seed):
+    reference, prediction, spacing = random_case(seed)
+    theirs = _official_scores(official, reference, prediction, spacing)
+    ours = evaluate_labels(reference, prediction, brats_schema(2023), spacing, tolerance_mm=min(spacing),
+                           hd95="brats", lesion_rules=BRATS_LESION_RULES)
+    _assert_lesionwise_equal(ours.lesionwise, theirs, f"seed {seed}")
+    unit = evaluate_labels(reference, prediction, brats_schema(2023), (1.0, 1.0, 1.0), hd95="brats")
+    for region, values in theirs.items():
+        _assert_equal(unit.regions[region].dice, values["global_bin_dsc"], f"seed {seed} {region} Dice")
+        _assert_equal(unit.regions[region].hd95, values["global_bin_hd95"], f"seed {seed} {region} HD95")
+
+
 def test_evaluate_with_brats_hd95_writes_what_the_official_package_computes_from_the_files(official, tmp_path):
     from synthtrust.cli.main import main
     from synthtrust.imaging.image import Image
