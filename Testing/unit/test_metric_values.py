@@ -85,19 +85,19 @@ spacings = st.tuples(*[st.sampled_from([0.5, 1.0, 2.5])] * 3)
 
 
 @settings(max_examples=40, deadline=None)
-@given(masks, masks, spacings)
-def test_metrics_are_bounded_and_symmetric(reference, prediction, spacing):
-    forward = evaluate_masks(reference, prediction, spacing)
-    backward = evaluate_masks(prediction, reference, spacing)
+@given(masks, masks, spacings, st.sampled_from(["brats", "monai"]))
+def test_metrics_are_bounded_and_symmetric(reference, prediction, spacing, hd95):
+    forward = evaluate_masks(reference, prediction, spacing, hd95=hd95)
+    backward = evaluate_masks(prediction, reference, spacing, hd95=hd95)
     assert 0.0 <= forward.dice <= 1.0 and 0.0 <= forward.surface_dice <= 1.0 and forward.hd95 >= 0.0
     for name in ("dice", "hd95", "mean_surface_distance", "surface_dice"):
         assert getattr(forward, name) == pytest.approx(getattr(backward, name), abs=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
-@given(masks, spacings)
-def test_a_mask_compared_with_itself_is_perfect(mask, spacing):
-    metrics = evaluate_masks(mask, mask, spacing)
+@given(masks, spacings, st.sampled_from(["brats", "monai"]))
+def test_a_mask_compared_with_itself_is_perfect(mask, spacing, hd95):
+    metrics = evaluate_masks(mask, mask, spacing, hd95=hd95)
     if mask.any():
         assert (metrics.dice, metrics.hd95, metrics.mean_surface_distance, metrics.surface_dice) == (1.0, 0.0, 0.0, 1.0)
 
@@ -250,3 +250,14 @@ def test_a_worker_job_with_an_unknown_hd95_convention_is_refused_before_any_work
     settings = RunSettings(kind="segment", task="brain-tumor", channels=["t1.nrrd"], modalities=["t1"], hd95="max")
     with pytest.raises(InputError, match="brats, monai"):
         settings.check()
+
+
+@settings(max_examples=30, deadline=None)
+@given(masks, masks)
+def test_lesion_counts_add_up_and_a_mask_matches_itself_lesion_by_lesion(reference, prediction):
+    scores = lesion_scores(reference, prediction)
+    assert scores.tp + scores.fn == scores.reference_lesions and scores.tp + scores.fp == scores.predicted_lesions
+    assert 0.0 <= scores.f1 <= 1.0 and 0.0 <= scores.panoptic_quality <= scores.f1
+    itself = lesion_scores(reference, reference)
+    if reference.any():
+        assert (itself.fp, itself.fn, itself.f1, itself.lesion_dice, itself.lesion_hd95) == (0, 0, 1.0, 1.0, 0.0)
