@@ -230,3 +230,26 @@ def test_the_product_never_imports_the_official_package():
                     "panoptica", "brats_evaluation"):
                 offenders.append(f"{path.relative_to(REPOSITORY)}: {line.strip()}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("algorithm", ["hnfnetv1-20", "isen-20", "sanet0-20", "scan-20", "yixinmpl-20"])
+def test_real_brats_segmentations_agree_with_the_official_package(official, algorithm):
+    """The BraTS challenge algorithms' segmentations of TCGA-FG-6692 against their fusion (../shared/data)."""
+    from conftest import shared_file
+    from synthtrust.imaging.io import load_image
+
+    folder = ("brainles_tcga", "TCGA-FG-6692", "algorithm_segmentations")
+    reference = load_image(shared_file(*folder, "fusion_simple.nii.gz"))
+    prediction = load_image(shared_file(*folder, f"{algorithm}.nii.gz"))
+    to_2023 = np.array([0, 1, 2, 3, 3], np.uint8)  # the files use the 2021 numbering (ET = 4)
+    reference_labels, prediction_labels = (to_2023[np.rint(image.array).astype(np.uint8)]
+                                           for image in (reference, prediction))
+    spacing = reference.spacing_zyx
+    assert tuple(spacing) == (1.0, 1.0, 1.0)  # BraTS grid: the official region metrics' unit spacing is right
+    theirs = _official_scores(official, reference_labels, prediction_labels, spacing)
+    ours = evaluate_labels(reference_labels, prediction_labels, brats_schema(2023), spacing, hd95="brats",
+                           lesion_rules=BRATS_LESION_RULES)
+    _assert_lesionwise_equal(ours.lesionwise, theirs, algorithm)
+    for region, values in theirs.items():
+        _assert_equal(ours.regions[region].dice, values["global_bin_dsc"], f"{algorithm} {region} Dice")
+        _assert_equal(ours.regions[region].hd95, values["global_bin_hd95"], f"{algorithm} {region} HD95")
