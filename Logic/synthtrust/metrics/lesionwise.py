@@ -233,21 +233,30 @@ def _brats2023_rules(reference: np.ndarray, prediction: np.ndarray, spacing_zyx,
     # Reference lesions whose dilations touch are one lesion.
     merged, _ = _components(dilate(reference))
     reference_labels = np.where(reference, merged, 0)
-    lesion_ids = [int(v) for v in np.unique(reference_labels) if v]
+    reference_boxes = ndimage.find_objects(reference_labels)
+    lesion_ids = [index + 1 for index, box in enumerate(reference_boxes) if box is not None]
     prediction_labels, n_prediction = _components(prediction)
+    prediction_boxes = ndimage.find_objects(prediction_labels)
     voxel_mm3 = float(np.prod(spacing_zyx))
     lesions, touched, worst = [], set(), rules.unmatched_distance_mm
     for number, lesion in enumerate(lesion_ids, start=1):
-        lesion_mask = reference_labels == lesion
-        hits = {int(v) for v in np.unique(prediction_labels[dilate(lesion_mask)]) if v}
-        touched |= hits
+        # Work in the lesion's box grown by the dilation (inside the padded array): the same result as on
+        # the whole image, at the cost of the lesion's size.
+        box = reference_boxes[lesion - 1]
+        grown = tuple(slice(b.start - pad, b.stop + pad) for b in box)
+        lesion_mask = reference_labels[grown] == lesion
+        hits = sorted({int(v) for v in np.unique(prediction_labels[grown][dilate(lesion_mask)]) if v})
+        touched.update(hits)
         volume = float(np.count_nonzero(lesion_mask)) * voxel_mm3
         counted = volume > rules.min_lesion_mm3
         if not hits:
             lesions.append(LesionScore(number, volume, False, counted, 0.0, worst, 0.0))
             continue
-        dice, hd95, nsd = _pair_scores(lesion_mask, np.isin(prediction_labels, list(hits)), spacing_zyx,
-                                       tolerance_mm, convention)
+        pair = box
+        for hit in hits:
+            pair = _union_box(pair, prediction_boxes[hit - 1])
+        dice, hd95, nsd = _pair_scores(reference_labels[pair] == lesion, np.isin(prediction_labels[pair], hits),
+                                       spacing_zyx, tolerance_mm, convention)
         lesions.append(LesionScore(number, volume, True, counted, dice, hd95, nsd))
     counted = [lesion for lesion in lesions if lesion.counted]
     tp = sum(lesion.matched for lesion in counted)
