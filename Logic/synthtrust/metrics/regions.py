@@ -138,13 +138,17 @@ def _region_scores(reference: np.ndarray, prediction: np.ndarray, spacing_zyx, t
 
 
 def _foreground_box(reference: np.ndarray, prediction: np.ndarray) -> tuple[slice, ...] | None:
-    box = []
+    """The bounding box of both maps' foreground; each axis is searched within the box found so far, so
+    only the first scan reads the whole volume."""
+    box = [slice(0, n) for n in reference.shape]
     for axis in range(reference.ndim):
         other_axes = tuple(a for a in range(reference.ndim) if a != axis)
-        present = np.flatnonzero(reference.any(axis=other_axes) | prediction.any(axis=other_axes))
+        window = tuple(box)
+        present = np.flatnonzero(reference[window].any(axis=other_axes) | prediction[window].any(axis=other_axes))
         if present.size == 0:
             return None
-        box.append(slice(int(present[0]), int(present[-1]) + 1))
+        start = box[axis].start
+        box[axis] = slice(start + int(present[0]), start + int(present[-1]) + 1)
     return tuple(box)
 
 
