@@ -22,12 +22,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import evaluate_generators as evaluation  # noqa: E402
 
-from synthtrust.segmentation.datasets import data_root  # noqa: E402
-from synthtrust.synthesis.diffusion.data import generator_cases, prepare_case, sample_patch  # noqa: E402
 from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer  # noqa: E402
 from synthtrust.synthesis.diffusion.model import load_default_generator, load_generator, make_scheduler  # noqa: E402
 from synthtrust.synthesis.diffusion.region import conditioning, one_hot_labels  # noqa: E402
 from synthtrust.synthesis.diffusion.sampler import SamplingRequest, sample  # noqa: E402
+from synthtrust.training.datasets import data_root  # noqa: E402
+from synthtrust.training.generator_data import generator_cases, prepare_case, sample_patch  # noqa: E402
 
 CASE = "TCGA-FG-6692"
 WHITE_MATTER_ZYX = (96, 170, 83)  # 1 mm voxel in healthy white matter, far from the real tumour

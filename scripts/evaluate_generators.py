@@ -37,9 +37,9 @@ from synthtrust.imaging.io import load_image  # noqa: E402
 from synthtrust.labels.schema import EMIDEC, brats_schema  # noqa: E402
 from synthtrust.metrics.local_synthesis import local_synthesis_scores  # noqa: E402
 from synthtrust.models.device import choose_device  # noqa: E402
-from synthtrust.segmentation.datasets import data_root  # noqa: E402
 from synthtrust.segmentation.loading import load_default_segmenter  # noqa: E402
 from synthtrust.synthesis.engines import make_synthesizer  # noqa: E402
+from synthtrust.training.datasets import data_root  # noqa: E402
 from synthtrust.trust.audits import conditioning_fidelity  # noqa: E402
 
 TCGA_CASES = ("TCGA-FG-6692", "TCGA-DU-7294")

@@ -13,7 +13,7 @@ from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.metrics import evaluate_labels
 from synthtrust.models.manifest import read_manifest
 from synthtrust.segmentation import NetworkConfig, Segmenter, build_network
-from synthtrust.segmentation.datasets import brain_tumor_dataset, cardiac_scar_dataset
+from synthtrust.training.datasets import brain_tumor_dataset, cardiac_scar_dataset
 
 pytestmark = pytest.mark.integration
 

@@ -13,13 +13,13 @@ import torch
 
 from synthtrust.errors import CancelledError, InputError
 from synthtrust.labels.schema import get_schema
-from synthtrust.segmentation.datasets import toy_case
 from synthtrust.synthesis.diffusion import sampler as sampler_module
 from synthtrust.synthesis.diffusion.config import preset
-from synthtrust.synthesis.diffusion.data import toy_cases
 from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
 from synthtrust.synthesis.diffusion.model import load_generator
-from synthtrust.synthesis.diffusion.training import GeneratorTraining, train_generator
+from synthtrust.training.datasets import toy_case
+from synthtrust.training.generator import GeneratorTraining, train_generator
+from synthtrust.training.generator_data import toy_cases
 
 BRAIN = ("brain-tumor", ["flair", "t1c"], "brats")
 HEART = ("cardiac-scar", ["lge"], "emidec")

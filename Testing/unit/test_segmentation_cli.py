@@ -13,7 +13,7 @@ from test_segmentation_inference import tiny_segmenter
 from synthtrust.cli.main import main
 from synthtrust.imaging.io import load_image, save_image
 from synthtrust.models.checkpoints import save_weights
-from synthtrust.segmentation.datasets import toy_case
+from synthtrust.training.datasets import toy_case
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:

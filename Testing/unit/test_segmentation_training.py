@@ -10,8 +10,8 @@ import pytest
 
 from synthtrust.errors import InputError
 from synthtrust.segmentation import NetworkConfig, load_segmenter
-from synthtrust.segmentation.datasets import toy_dataset
-from synthtrust.segmentation.training import TrainingConfig, prepare_case, sample_patch, train_segmenter
+from synthtrust.training.datasets import toy_dataset
+from synthtrust.training.segmenter import TrainingConfig, prepare_case, sample_patch, train_segmenter
 
 
 def toy_training(out_dir, seed: int = 0, iterations: int = 30, task: str = "brain-tumor") -> TrainingConfig:

@@ -18,7 +18,7 @@ import torch
 
 from synthtrust.cli.main import main
 from synthtrust.imaging.io import load_image, save_image
-from synthtrust.segmentation.datasets import toy_case
+from synthtrust.training.datasets import toy_case
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
     from synthtrust.models.device import choose_device
     from synthtrust.models.model_files import update_manifest
     from synthtrust.synthesis.diffusion.config import preset
-    from synthtrust.synthesis.diffusion.data import generator_cases, toy_cases
-    from synthtrust.synthesis.diffusion.training import GeneratorTraining, train_generator
+    from synthtrust.training.generator import GeneratorTraining, train_generator
+    from synthtrust.training.generator_data import generator_cases, toy_cases
 
     channels = [canonical_channel(c) for c in args.channels]
     config = preset(args.task, channels, tiny=args.dataset == "toy")

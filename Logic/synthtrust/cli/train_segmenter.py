@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     from synthtrust.models.model_files import update_manifest
     from synthtrust.segmentation.config import preset_config
-    from synthtrust.segmentation.datasets import default_dataset, toy_dataset
-    from synthtrust.segmentation.training import TrainingConfig, train_segmenter
+    from synthtrust.training.datasets import default_dataset, toy_dataset
+    from synthtrust.training.segmenter import TrainingConfig, train_segmenter
 
     network = preset_config(args.task, args.channels, args.architecture, args.model_id or "")
     suffixes = (".safetensors", ".json", ".md", "_loss.png", "_loss.csv", ".manifest-entry.json")

@@ -1,8 +1,8 @@
-"""Segmenters: MONAI networks behind one interface, loaded from local files only, and their training.
+"""Segmenters: MONAI networks behind one interface, loaded from local files only.
 
 What segmenters share with generators (manifest, checkpoints, bundle folders, device, channel names) is in
-:mod:`synthtrust.models`. Heavy modules (training, datasets) are imported on use, so
-``import synthtrust.segmentation`` stays light.
+:mod:`synthtrust.models`; their training data and training are in :mod:`synthtrust.training`, above this
+package and :mod:`synthtrust.synthesis`. ``import synthtrust.segmentation`` stays light.
 """
 
 from __future__ import annotations

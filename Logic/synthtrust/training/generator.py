@@ -18,12 +18,15 @@ import torch
 
 import synthtrust
 from synthtrust.errors import CancelledError, InputError
-from synthtrust.models.checkpoints import save_weights
-from synthtrust.provenance import json_text
+from synthtrust.imaging.io import atomic_path
+from synthtrust.models.checkpoints import fit_state_dict, save_weights
+from synthtrust.models.model_files import write_loss_curve
+from synthtrust.provenance import file_sha256, json_text
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
-from synthtrust.synthesis.diffusion.data import prepare_case, sample_patch
-from synthtrust.synthesis.diffusion.model import build_network, make_scheduler
+from synthtrust.synthesis.diffusion.model import build_network, load_generator_checkpoint, make_scheduler
 from synthtrust.synthesis.diffusion.region import conditioning, one_hot_labels
+from synthtrust.training.generator_card import card_text
+from synthtrust.training.generator_data import prepare_case, sample_patch
 
 INSIDE_WEIGHT = 4.0
 
@@ -160,8 +163,6 @@ def _checkpoint_identity(config: GeneratorConfig) -> dict:
 def _resume(path: Path, training: GeneratorTraining, network, optimizer, log: TrainingLog) -> int:
     """Load ``path`` (tensors and plain values only: ``weights_only=True``) into the network and optimizer;
     refuse a missing, corrupt or foreign checkpoint. Returns the iteration to continue from."""
-    from synthtrust.models.checkpoints import fit_state_dict
-
     if not path.is_file():
         raise InputError(f"--resume: there is no checkpoint {path} to continue from; run without --resume to "
                          "start a new training")
@@ -199,8 +200,6 @@ def _resume(path: Path, training: GeneratorTraining, network, optimizer, log: Tr
 
 def _start_from_weights(network: torch.nn.Module, training: GeneratorTraining) -> None:
     """Fine-tuning: the weights of an earlier generator with the same network (its config JSON beside it)."""
-    from synthtrust.synthesis.diffusion.model import load_generator_checkpoint
-
     source = load_generator_checkpoint(training.init_from)
     mine, theirs = training.config, source.config
     if (mine.task, list(mine.channels), mine.spatial_dims) != (theirs.task, list(theirs.channels), theirs.spatial_dims):
@@ -217,8 +216,6 @@ def _start_from_weights(network: torch.nn.Module, training: GeneratorTraining) -
 
 def _save_checkpoint(network, optimizer, iteration: int, log: TrainingLog, path: Path,
                      config: GeneratorConfig) -> None:
-    from synthtrust.imaging.io import atomic_path
-
     with atomic_path(path) as temporary:
         torch.save({"network": network.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration,
                     "losses": log.losses, "seconds": log.seconds, "config": _checkpoint_identity(config)}, temporary)
@@ -226,11 +223,6 @@ def _save_checkpoint(network, optimizer, iteration: int, log: TrainingLog, path:
 
 def write_generator_files(network, training: GeneratorTraining, log: TrainingLog, folder: Path | None = None) -> dict:
     """Weights, config, loss curve, model card and a manifest entry (``<id>.manifest-entry.json``)."""
-    from synthtrust.imaging.io import atomic_path
-    from synthtrust.models.model_files import write_loss_curve
-    from synthtrust.provenance import file_sha256
-    from synthtrust.synthesis.diffusion.model_card import card_text
-
     config, out = training.config, Path(folder or training.out)
     weights = save_weights(network, out / f"{config.id}.safetensors", {"id": config.id, "task": config.task})
     config.save(out / f"{config.id}.json")

@@ -19,13 +19,16 @@ import numpy as np
 import torch
 
 from synthtrust.errors import CancelledError, InputError
+from synthtrust.models.checkpoints import save_weights
 from synthtrust.models.device import choose_device
+from synthtrust.provenance import file_sha256
 from synthtrust.segmentation.config import NetworkConfig
-from synthtrust.segmentation.datasets import Case, Dataset
 from synthtrust.segmentation.networks import build_network
 from synthtrust.segmentation.preprocessing import prepare_channels, prepare_labels
 from synthtrust.segmentation.segmenter import Segmenter
-from synthtrust.segmentation.validation import external_evaluation, region_dice
+from synthtrust.training.datasets import Case, Dataset
+from synthtrust.training.segmenter_card import write_model_files
+from synthtrust.training.validation import external_evaluation, region_dice
 
 TrainingProgress = Callable[[int, int, float], None]  # (iteration done, total, loss)
 
@@ -187,9 +190,6 @@ def train_segmenter(config: TrainingConfig, progress: TrainingProgress | None = 
     """Train, validate and write the model files (see the module docstring); returns the report."""
     from monai.losses import DiceCELoss
 
-    from synthtrust.models.checkpoints import save_weights
-    from synthtrust.segmentation.model_card import write_model_files
-
     config.validate()
     log = log or (lambda message: None)
     device = choose_device(config.device)
@@ -238,8 +238,6 @@ def train_segmenter(config: TrainingConfig, progress: TrainingProgress | None = 
     weights = save_weights(network, out / f"{config.network.id}.safetensors",
                            {"model_id": config.network.id, "format": "synthtrust-segmenter", "seed": config.seed,
                             "iterations": config.iterations})
-    from synthtrust.provenance import file_sha256
-
     sha256 = file_sha256(weights)
     segmenter = Segmenter(network, config.network, "cpu", config.network.id, sha256, str(weights))
 

@@ -1,5 +1,5 @@
-"""Training data for segmenters: cases (channels + label map), their sources and licences, and the
-builders of the shipped defaults' data.
+"""Training data for segmenters (and, through ``generator_data``, generators): cases (channels + label
+map), their sources and licences, and the builders of the shipped defaults' data.
 
 Shipped weights are trained only on CC0 / CC BY / MNI data plus images the project generates:
 
@@ -23,10 +23,15 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from synthtrust.editing.scar import place_scar
+from synthtrust.editing.tumor import place_tumor
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
+from synthtrust.imaging.io import load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.models.channels import canonical_channel
+from synthtrust.phantoms.cardiac import lge_like_from_labels, make_lge_phantom
+from synthtrust.synthesis.template import TemplateSynthesizer
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ PHANTOM = DataSource("SynthTrustSlicer LGE-like phantoms", "BSD-3-Clause (projec
                      "synthtrust.phantoms.cardiac.make_lge_phantom")
 SUNNYBROOK = DataSource("Sunnybrook cardiac data (LV contours) rendered LGE-like", "CC0 1.0",
                         "Radau et al., MIDAS J 2009")
-TOY = DataSource("seeded toy volumes", "project-generated", "synthtrust.segmentation.datasets.toy_dataset")
+TOY = DataSource("seeded toy volumes", "project-generated", "synthtrust.training.datasets.toy_dataset")
 
 TCGA_CASES = ("TCGA-FG-6692", "TCGA-DU-7294")
 TCGA_FILES = {"flair": "fla", "t1c": "t1c", "t1": "t1", "t2": "t2"}
@@ -120,8 +125,6 @@ def _require(path: Path) -> Path:
 
 
 def _load(path: Path, name: str) -> Image:
-    from synthtrust.imaging.io import load_image
-
     image = load_image(_require(path), name)
     return image.with_array(image.array.astype(np.float32))
 
@@ -138,9 +141,6 @@ def _tumour_parameters(rng: np.random.Generator) -> dict:
 def _synthetic_tumour(channels: list[Image], modalities: list[str], brain: Image, allowed: np.ndarray,
                       existing: np.ndarray | None, seed: int) -> tuple[list[Image], Image]:
     """Place a tumour centred in ``allowed`` and synthesize it into ``channels``; labels keep ``existing``."""
-    from synthtrust.editing.tumor import place_tumor
-    from synthtrust.synthesis.template import TemplateSynthesizer
-
     schema = brats_schema(2021)
     rng = np.random.default_rng(seed)
     candidates = np.argwhere(allowed)
@@ -177,7 +177,7 @@ def _tcga_channels(root: Path, case: str, channels: list[str]) -> tuple[list[Ima
     return images, labels.with_array(labels.array.astype(np.uint8))
 
 
-def _tcga_real_case(root: Path, case: str, channels: list[str]) -> Case:
+def tcga_real_case(root: Path, case: str, channels: list[str]) -> Case:
     images, labels = _tcga_channels(root, case, channels)
     return Case(f"{case} (real)", images, labels, TCGA.name)
 
@@ -210,7 +210,7 @@ def brain_tumor_dataset(channels: list[str], seed: int = 0, mni_cases: int = 24,
                          f"{', '.join(TCGA_FILES)} (e.g. flair,t1c or t1)")
     root = data_root(root)
     use_mni = channels == ["t1"]  # the MNI template has only a T1 image
-    training = [CaseSpec(f"{c} (real)", TCGA.name, lambda c=c: _tcga_real_case(root, c, channels)) for c in TCGA_CASES]
+    training = [CaseSpec(f"{c} (real)", TCGA.name, lambda c=c: tcga_real_case(root, c, channels)) for c in TCGA_CASES]
     # Seeds: seed*1000 + k for training, + 500 + k for validation, so the two sets never share a tumour.
     for k in range(tcga_synthetic_cases):
         case = TCGA_CASES[k % len(TCGA_CASES)]
@@ -252,9 +252,6 @@ def _scar_parameters(rng: np.random.Generator) -> dict:
 
 def _with_scar(image: Image, anatomy: Image, seed: int) -> tuple[list[Image], Image]:
     """Place a random scar (a few tries: some segments may lie outside a short stack) and synthesize it."""
-    from synthtrust.editing.scar import place_scar
-    from synthtrust.synthesis.template import TemplateSynthesizer
-
     rng = np.random.default_rng(seed)
     last_error = None
     for _ in range(5):
@@ -269,16 +266,12 @@ def _with_scar(image: Image, anatomy: Image, seed: int) -> tuple[list[Image], Im
 
 
 def _phantom_case(seed: int) -> Case:
-    from synthtrust.phantoms.cardiac import make_lge_phantom
-
     image, anatomy = make_lge_phantom(seed=seed)
     channels, labels = _with_scar(image.with_array(image.array, name="lge"), anatomy, seed)
     return Case(f"LGE phantom seed {seed}", channels, labels, PHANTOM.name)
 
 
 def _sunnybrook_case(root: Path, case: str, seed: int) -> Case:
-    from synthtrust.phantoms.cardiac import lge_like_from_labels
-
     folder = root / "sunnybrook_cine"
     anatomy = _load(folder / f"{case}_label.nii.gz", "anatomy")
     anatomy = anatomy.with_array(anatomy.array.astype(np.uint8))

@@ -8,8 +8,8 @@ import numpy as np
 
 from synthtrust.imaging.io import load_image
 from synthtrust.metrics import evaluate_labels
-from synthtrust.segmentation.datasets import Case, data_root
 from synthtrust.segmentation.segmenter import Segmenter
+from synthtrust.training.datasets import Case, data_root
 
 
 def region_dice(case: Case, segmenter: Segmenter) -> dict[str, float]:

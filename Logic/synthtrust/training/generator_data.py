@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from synthtrust.errors import InputError
-from synthtrust.segmentation.datasets import Case, CaseSpec, data_root
 from synthtrust.synthesis.diffusion.config import GeneratorConfig
 from synthtrust.synthesis.diffusion.region import IntensityScale, anatomy_mask
+from synthtrust.training import datasets
+from synthtrust.training.datasets import Case, CaseSpec, data_root, toy_case
 
 
 @dataclass
@@ -103,11 +104,9 @@ def sample_patch(case: PreparedCase, config: GeneratorConfig, rng: np.random.Gen
 def generator_cases(task: str, channels: list[str], seed: int = 0, root: str | os.PathLike | None = None,
                     cardiac_cases: int = 12) -> tuple[list[CaseSpec], list[dict]]:
     """Training cases of a shipped generator and the sources (name, licence) they come from."""
-    from synthtrust.segmentation import datasets
-
     root = data_root(root)
     if task == "brain-tumor":
-        cases = [CaseSpec(f"{c} (real)", datasets.TCGA.name, lambda c=c: datasets._tcga_real_case(root, c, channels))
+        cases = [CaseSpec(f"{c} (real)", datasets.TCGA.name, lambda c=c: datasets.tcga_real_case(root, c, channels))
                  for c in datasets.TCGA_CASES]
         return cases, [{"source": datasets.TCGA.name, "licence": datasets.TCGA.licence,
                         "cases": len(cases), "use": "real tumours (fusion labels) and healthy tissue"}]
@@ -123,6 +122,4 @@ def generator_cases(task: str, channels: list[str], seed: int = 0, root: str | o
 
 
 def toy_cases(task: str, channels: list[str], count: int = 2, shape=(24, 32, 32)) -> list[CaseSpec]:
-    from synthtrust.segmentation.datasets import toy_case
-
     return [CaseSpec(f"toy {k}", "toy", lambda k=k: toy_case(task, channels, k, shape)) for k in range(count)]
