@@ -2,9 +2,10 @@
 the segmenter can be trusted, next to the 3D view.
 
 The four classes of Slicer's scripted-module template; the Logic class is ``SynthTrustSlicerLib.logic``'s
-(imported here under its contract name, GUI-free and tested on a real slicer-core scene). The widget only
-reads the parameter node, calls the logic and shows results; the enabling rules and Apply <-> Cancel live in
-``SynthTrustSlicerLib.panel_state`` (tested offscreen), the computation in a worker process.
+(imported here under its contract name, GUI-free and tested on a real slicer-core scene). The widget binds
+the parameter node to the panel and handles placement, layout and teaching; Apply goes from the widget's
+panel controller (``SynthTrustSlicerLib.panel_state``, tested offscreen) straight to the Logic, which runs
+the work in a worker process and imports its results through the MRML adapter; the controller shows them.
 """
 
 from __future__ import annotations
@@ -40,13 +41,12 @@ from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic  # noqa: E402
 from SynthTrustSlicerLib.panel_state import RUNNING, PanelController  # noqa: E402
 from SynthTrustSlicerLib.parameters import (  # noqa: E402
     panel_inputs,
-    run_request,
+    request_for,
     scar_segments,
-    sweep_request,
     tumor_center_ras,
     tumor_parameters,
 )
-from SynthTrustSlicerLib.views import CompareMode  # noqa: E402
+from SynthTrustSlicerLib.views import CompareMode, show_in_slice_views  # noqa: E402
 
 DOCUMENTATION = "https://github.com/synthtrustslicer/SynthTrustSlicer/blob/main/SynthTrustSlicer/README.md"
 
@@ -158,7 +158,6 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._lastOutcome = None  # the last run with synthetic volumes (Results layout, Compare)
         self._editedNodes = (None, None, None)  # (lesion, source volume, centre) last handed to the editors
         self._filledTask = None  # the task whose engines, models and segmenters the combos list
 
@@ -175,15 +174,16 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.resultsBullseye = place_bullseye(self.ui.resultsBullseyePlaceholder)
         self.resultsBullseye.visible = False
 
-        self.pollTimer = qt.QTimer()
-        self.pollTimer.interval = 200  # ms: progress feels live, and reading a pipe this often costs nothing
-        self.controller = PanelController(self.ui, self._startJob, guard=self._guard, timer=self.pollTimer,
-                                          on_results=self._showResultsInViews)
-        self.pollTimer.timeout.connect(self.controller.poll)
-        self.controller.results_bullseye = self.resultsBullseye
         self.choices = ChoiceBoxes(self.ui, self.logic,
                                    batch=lambda: slicer.util.NodeModify(self._parameterNode.parameterNode),
                                    devices=dependencies.device_choices)
+        self.pollTimer = qt.QTimer()
+        self.pollTimer.interval = 200  # ms: progress feels live, and reading a pipe this often costs nothing
+        self.controller = PanelController(self.ui, self.logic, request_for, choices=self.choices,
+                                          ensure_dependencies=dependencies.ensure_for_run, guard=self._guard,
+                                          timer=self.pollTimer, show_volume=show_in_slice_views)
+        self.pollTimer.timeout.connect(self.controller.poll)
+        self.controller.results_bullseye = self.resultsBullseye
         self.compare = CompareMode(self.ui.compareModeButton, slicer.app.layoutManager, guard=self._guard)
 
         self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segment_editor_node())
@@ -250,8 +250,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic.remove_previews()
         self.compare.stop()
         self.compare.uncheck()
-        self._lastOutcome = None
-        self.resultsBullseye.visible = False
+        self.controller.forget_results()
         self.ui.segmentEditorWidget.removeViewObservations()
         self.setParameterNode(None)
 
@@ -269,6 +268,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updatePanel)
         self._parameterNode = parameterNode
+        self.controller.parameter_node = parameterNode  # what Apply's request is built from
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updatePanel)
@@ -287,7 +287,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             # local model can still be chosen by path), so the shown error stops at this line.
             with contextlib.suppress(Exception), self._guard(_("Could not list the engines and models.")):
                 self.choices.fill(pn)
-            self._showEnvironment()
+            self.controller.show_environment()
         self.choices.describe_default_model(pn)
         self.ui.scarSegmentsLabel.text = _("Segments: {s}").format(s=pn.scarSegments or _("none"))
         self.controller.refresh(panel_inputs(pn, self.choices.default_generator(pn)))
@@ -341,32 +341,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode.lesionSegmentation = result
         self.controller.log(_("Added '{name}' as the lesion; edit it below if needed.").format(name=result.GetName()))
 
-    # ----------------------------------------------------------------- runs
-    def _startJob(self, onMessage, onFinished, kind: str = "run"):
-        # One question for everything a run lacks (a fresh Slicer has no PyTorch or MONAI), then the run.
-        self.controller.log(dependencies.ensure_for_run())
-        self.choices.fill_devices(self._parameterNode)  # PyTorch may have just been installed: list its GPU
-        self._showEnvironment()
-        request = sweep_request(self._parameterNode) if kind == "sweep" else run_request(self._parameterNode)
-        return self.logic.start_run(request, onMessage, onFinished)
-
-    def _showEnvironment(self) -> None:
-        """What the first Apply will install, or the device runs use and why (e.g. a GPU this PyTorch
-        build cannot run, with the CPU fallback)."""
-        label = self.ui.environmentStatusLabel
-        label.text = self.choices.device_status
-        label.visible = bool(self.choices.device_status)
-
-    def _showResultsInViews(self, outcome) -> None:
-        if outcome.synthetic_volume_nodes:
-            self._lastOutcome = outcome
-            slicer.util.setSliceViewerLayers(background=outcome.synthetic_volume_nodes[0][0], fit=True)
-        if outcome.plot_node is not None:
-            plotView = self.logic.panel_plot_view_node()
-            plotView.SetPlotChartNodeID(outcome.plot_node.GetID())
-            self.ui.resultsPlotView.setMRMLScene(slicer.mrmlScene)
-            self.ui.resultsPlotView.setMRMLPlotViewNode(plotView)
-
+    # ----------------------------------------------------------------- results
     def onResultsLayout(self) -> None:
         with self._guard(_("Could not show the results layout.")):
             from SynthTrustSlicerLib.results_layout import ResultsNodes, show_results_layout
@@ -378,9 +353,9 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         return self._parameterNode.channel1Volume, self._lastRun().synthetic_volume_nodes[0][0]
 
     def _lastRun(self):
-        if self._lastOutcome is None:
+        if self.controller.last_run is None:
             raise ValueError(_("No run to show yet: press Apply in Synthesis first."))
-        return self._lastOutcome
+        return self.controller.last_run
 
     # ----------------------------------------------------------------- teaching
     def onLessonChanged(self, *unused) -> None:
@@ -439,12 +414,12 @@ class SynthTrustSlicerTest(ScriptedLoadableModuleTest):
         self.assertGreater(int((preview.array == 3).sum()), 0, "the preview has no scar voxels")
         pn.lesionSegmentation = placeScar(preview=False)
         self.delayDisplay("Scar placed; running the template engine")
-        outcome = logic.run(run_request(pn))
+        outcome = logic.run(request_for(pn, "run"))
         self.assertEqual(len(outcome.synthetic_volume_nodes), 2)
         self.assertGreater(outcome.table_node.GetNumberOfRows(), 0)
         pn.scarSegments, pn.variants = "7,8", 1
         self.delayDisplay("Sweeping AHA segments 7 and 8")
-        sweep = logic.run(sweep_request(pn))
+        sweep = logic.run(request_for(pn, "sweep"))
         self.assertEqual(sorted(sweep.segment_dice), [7, 8])
         self.assertEqual(sweep.plot_node.GetTitle(), "Dice per AHA segment")
         self.assertTrue((slicer.util.arrayFromVolume(volume) == before).all(), "the input volume changed")

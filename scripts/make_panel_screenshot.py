@@ -3,9 +3,11 @@
 Only the Slicer-only widgets are stand-ins (Testing/slicer_stand_ins: the Segment Editor and the plot view
 show as labelled placeholders). Everything else is what the module's code produces on this machine: the
 engine, model, device and segmenter choices come from the module's logic and the manifest
-(``SynthTrustSlicerLib.choices``), the inpaint engine is selected with its shipped default generator, and
-Apply runs through the panel controller and the real worker process on a 96 mm cube of TCGA-FG-6692
-(FLAIR + T1c, from ../shared/data) with a placed tumour; the log, badges and table are that run's.
+(``SynthTrustSlicerLib.choices``), the line above Apply is the one the panel shows for this machine's
+PyTorch, the inpaint engine is selected with its shipped default generator, and Apply runs as in the module:
+the panel controller builds the request from the parameter node (``parameters.request_for``) and hands it to
+the module's Logic, whose real worker process runs on a 96 mm cube of TCGA-FG-6692 (FLAIR + T1c, from
+../shared/data) with a placed tumour; the log, badges, table and plot title are that run's.
 
 Usage: QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/make_panel_screenshot.py [output.png]
 """
@@ -50,11 +52,12 @@ def main(path: Path) -> Path:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from render_results_layout import tcga_case
     from slicer_stand_ins import load_panel
+    from SynthTrustSlicerLib import dependencies
     from SynthTrustSlicerLib.choices import ChoiceBoxes
     from SynthTrustSlicerLib.lessons import LESSONS, LessonPlayer
     from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic
     from SynthTrustSlicerLib.panel_state import PanelController
-    from SynthTrustSlicerLib.parameters import panel_inputs, run_request
+    from SynthTrustSlicerLib.parameters import panel_inputs, request_for
 
     from synthtrust.scene import SceneSession
 
@@ -84,10 +87,12 @@ def main(path: Path) -> Path:
     ui.lessonComboBox.addItems([lesson.title for lesson in LESSONS])
     ui.lessonStepLabel.text = lessons.html()
 
-    def start_job(on_message, on_finished, kind="run"):
-        return logic.start_run(run_request(pn, kind), on_message, on_finished)
-
-    controller = PanelController(ui, start_job)
+    # As the widget builds it, less what needs the Slicer application (dialogs, timer, slice views):
+    # ensure_for_run asks nothing when everything is installed and returns the device line for the log.
+    controller = PanelController(ui, logic, request_for, choices=choices,
+                                 ensure_dependencies=dependencies.ensure_for_run)
+    controller.parameter_node = pn
+    controller.show_environment()
     controller.refresh(panel_inputs(pn, choices.default_generator(pn)))
     if not ui.applyButton.enabled:
         raise RuntimeError(f"Apply is disabled: {ui.applyButton.toolTip}")

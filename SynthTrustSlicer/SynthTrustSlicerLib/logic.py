@@ -3,12 +3,13 @@ name, Slicer's naming contract): lists what can be chosen (engines, models; the 
 ``.dependencies``, which knows what Slicer's PyTorch can run), places lesions as new segmentation nodes,
 and runs synthesis/segmentation/evaluation in a worker process.
 
-One Apply reads, as in SlicerMONAIAuto3DSeg: the Widget builds a :class:`RunRequest` and calls
-:meth:`SynthTrustSlicerLogic.start_run`, which exports the inputs through the MRML adapter
+One Apply reads, as in SlicerMONAIAuto3DSeg: the Widget's panel controller (:mod:`.panel_state`, which
+holds this Logic) builds a :class:`RunRequest` from the parameter node (:func:`.parameters.request_for`) and
+calls :meth:`SynthTrustSlicerLogic.start_run`, which exports the inputs through the MRML adapter
 (:func:`synthtrust.scene.export_run_inputs`) and starts the worker (:mod:`.process`); the panel's timer
 calls :meth:`RunJob.poll`, which forwards progress and, once the worker succeeded, hands its outputs to the
 adapter's run importer (:func:`synthtrust.scene.import_run`, all or nothing); ``on_finished`` then gives
-the Widget the :class:`~synthtrust.scene.RunOutcome` to show. :meth:`SynthTrustSlicerLogic.run` is the same
+the controller the :class:`~synthtrust.scene.RunOutcome` to show. :meth:`SynthTrustSlicerLogic.run` is the same
 run, blocking, for scripts and tests (``waitForCompletion``).
 
 The scene comes in as a :class:`synthtrust.scene.SceneSession` and the worker launcher as a callable, so the

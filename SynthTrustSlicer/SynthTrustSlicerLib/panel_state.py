@@ -1,11 +1,15 @@
 """The panel's rules without Slicer: when each action is possible, Apply <-> Cancel around a job, progress
-with step count and ETA, the log, and how results are shown (table, badges, bullseye).
+with step count and ETA, the log, and how results are shown (table, badges, bullseye, plot, slice views).
 
-The module's widget (``SynthTrustSlicer.py``) snapshots its parameter node into :class:`PanelInputs` and
-hands :class:`PanelController` the ``ui`` namespace of the loaded ``.ui``. The offscreen tests drive the
-same controller on the same ``.ui`` under PySide6, so the rules tested are the rules Slicer runs.
-Widgets are touched only by assigning Qt properties as attributes and calling slots/methods that exist in
-both PythonQt and PySide6 (``appendPlainText``, ``setMRMLTableNode``, ``start``/``stop``).
+The module's widget (``SynthTrustSlicer.py``) builds :class:`PanelController` with the ``ui`` namespace of
+the loaded ``.ui``, the module's Logic and the request builder (``parameters.request_for``), binds the
+parameter node to it, and snapshots that node into :class:`PanelInputs` for the enabling rules. One Apply
+then reads, as in SlicerMONAIAuto3DSeg: Widget -> controller -> ``logic.start_run`` -> worker -> the
+adapter's run importer -> the controller shows the outcome; nothing here calls back into the widget.
+The offscreen tests drive the same controller on the same ``.ui`` under PySide6, so the rules tested are
+the rules Slicer runs. Widgets are touched only by assigning Qt properties as attributes and calling
+slots/methods that exist in both PythonQt and PySide6 (``appendPlainText``, ``setMRMLTableNode``,
+``start``/``stop``).
 """
 
 from __future__ import annotations
@@ -193,19 +197,28 @@ def badges(summary: ResultSummary) -> dict[str, tuple[str, str]]:
 
 
 class PanelController:
-    """Drives the panel around one job at a time.
+    """Drives the panel around one job at a time, talking to the module's Logic directly.
 
-    ``start_job(on_message, on_finished)`` builds the request from the parameter node and returns the job
-    (``poll()``/``cancel()``, as the module logic's ``start_run`` returns); ``guard(text)`` is a context
-    manager that reports errors (``slicer.util.tryWithErrorDisplay`` in Slicer); ``timer`` has
-    ``start()``/``stop()`` and calls :meth:`poll` on timeout; ``on_results(outcome)`` shows the parts that
-    need the Slicer application (plot view, layout)."""
+    ``logic`` is the module's Logic (``start_run(request, on_message, on_finished)`` returns the job, with
+    ``poll()``/``cancel()``; ``panel_plot_view_node()`` and ``session`` for the plot); ``build_request(pn,
+    kind)`` turns the bound parameter node (:attr:`parameter_node`) into the request for a ``run`` or a
+    ``sweep`` (``parameters.request_for``). Optional: ``choices`` (:class:`~.choices.ChoiceBoxes`, its device
+    boxes refilled before each run, as PyTorch may have just been installed, and its status line shown
+    above Apply); ``ensure_dependencies()`` asks once for what a run lacks and returns the device line for
+    the log (``dependencies.ensure_for_run`` in Slicer); ``guard(text)`` is a context manager that reports
+    errors (``slicer.util.tryWithErrorDisplay``); ``timer`` has ``start()``/``stop()`` and calls
+    :meth:`poll` on timeout; ``show_volume(node)`` puts a synthetic volume in the slice views
+    (``views.show_in_slice_views``)."""
 
-    def __init__(self, ui, start_job: Callable, guard: Callable | None = None, timer=None,
-                 on_results: Callable | None = None, clock: Callable[[], float] = time.monotonic):
-        self.ui, self.start_job, self.timer, self.on_results, self.clock = ui, start_job, timer, on_results, clock
+    def __init__(self, ui, logic, build_request: Callable, choices=None,
+                 ensure_dependencies: Callable[[], str] | None = None, guard: Callable | None = None, timer=None,
+                 show_volume: Callable | None = None, clock: Callable[[], float] = time.monotonic):
+        self.ui, self.logic, self.build_request, self.choices = ui, logic, build_request, choices
+        self.ensure_dependencies, self.timer, self.show_volume, self.clock = ensure_dependencies, timer, show_volume, clock
         self.guard = guard or (lambda text: contextlib.nullcontext())
         self.state, self.job, self.outcome, self.error = IDLE, None, None, None
+        self.last_run = None  # the last outcome with synthetic volumes (Results layout, Compare)
+        self.parameter_node = None  # bound by the widget (None while no scene is open)
         self.results_bullseye = None  # set by the widget once the bullseye is in place
         self.inputs = PanelInputs()
         self.started_at, self.kind = 0.0, "run"
@@ -268,7 +281,7 @@ class PanelController:
         with self.guard("Could not start the run."):
             self.outcome, self.error = None, None
             self.ui.logTextEdit.clear()
-            self.job = self.start_job(self.on_message, self.on_finished, kind)
+            self.job = self._start_job(kind)
             self.state, self.started_at, self.kind = RUNNING, self.clock(), kind
             self.ui.progressBar.value, self.ui.progressBar.format = 0, "starting"
             self.ui.progressBar.visible = True
@@ -277,6 +290,24 @@ class PanelController:
             if self.timer is not None:
                 self.timer.start()
         self.refresh()
+
+    def _start_job(self, kind: str):
+        if self.parameter_node is None:
+            raise ValueError("No scene is open: load or create one, then choose the inputs.")
+        if self.ensure_dependencies is not None:  # one question for what a fresh Slicer lacks, then the run
+            self.log(self.ensure_dependencies())
+        if self.choices is not None:
+            self.choices.fill_devices(self.parameter_node)  # PyTorch may have just been installed: list its GPU
+            self.show_environment()
+        request = self.build_request(self.parameter_node, kind)
+        return self.logic.start_run(request, self.on_message, self.on_finished)
+
+    def show_environment(self) -> None:
+        """Above Apply: what the first Apply will install, or the device runs use and why (e.g. a GPU this
+        PyTorch build cannot run, with the CPU fallback)."""
+        status = self.choices.device_status if self.choices is not None else ""
+        label = self.ui.environmentStatusLabel
+        label.text, label.visible = status, bool(status)
 
     def cancel(self, wait: bool = False) -> None:
         """Stop the job. By default this returns at once and the timer's polls finish it (the worker's
@@ -350,8 +381,27 @@ class PanelController:
             self.results_bullseye.setValues(segment_dice)
             self.results_bullseye.toolTip = "Dice per AHA segment of the last sweep (grey: not swept)"
         ui.resultsCollapsibleButton.collapsed = False
-        if self.on_results is not None:
-            self.on_results(outcome)
+        self._show_in_views(outcome)
+
+    def _show_in_views(self, outcome) -> None:
+        """The first synthetic volume in the slice views and the run's plot in the panel's plot view."""
+        volumes = getattr(outcome, "synthetic_volume_nodes", None)
+        if volumes:
+            self.last_run = outcome
+            if self.show_volume is not None:
+                self.show_volume(volumes[0][0])
+        plot = getattr(outcome, "plot_node", None)
+        if plot is not None:
+            view = self.logic.panel_plot_view_node()
+            view.SetPlotChartNodeID(plot.GetID())
+            self.ui.resultsPlotView.setMRMLScene(self.logic.session.scene)
+            self.ui.resultsPlotView.setMRMLPlotViewNode(view)
+
+    def forget_results(self) -> None:
+        """The scene is closing: its run can no longer be shown or compared."""
+        self.last_run = None
+        if self.results_bullseye is not None:
+            self.results_bullseye.visible = False
 
     def log(self, text: str) -> None:
         self.ui.logTextEdit.appendPlainText(text)

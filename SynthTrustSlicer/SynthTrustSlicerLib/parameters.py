@@ -1,5 +1,5 @@
-"""The panel's parameter node read into what the logic and the enabling rules take: run and sweep requests,
-tumour and scar placement arguments, and the :class:`PanelInputs` snapshot.
+"""The panel's parameter node read into what the logic and the enabling rules take: run and sweep requests
+(:func:`request_for`, the panel controller's request builder), tumour and scar placement arguments, and the :class:`PanelInputs` snapshot.
 
 ``pn`` is the module's ``SynthTrustSlicerParameterNode`` (any object with the same attributes works, which
 is how the tests use it): ``task`` and the modalities are enums with a ``value``, node fields hold MRML
@@ -31,8 +31,17 @@ def chosen_segmenters(pn) -> list[str]:
     return [s for s in pn.segmenters.split(",") if s] + ([pn.segmenterPath] if pn.segmenterPath else [])
 
 
+def request_for(pn, kind: str):
+    """What the panel sends the logic: Apply's run (``kind`` run) or the scar sweep (``kind`` sweep)."""
+    if kind == "sweep":
+        return sweep_request(pn)
+    if kind == "run":
+        return run_request(pn)
+    raise ValueError(f"job kind {kind!r} is unknown; use 'run' or 'sweep'")
+
+
 def run_request(pn, kind: str = "run"):
-    """The request Apply sends (``kind`` run) or the scar sweep sends (:func:`sweep_request`)."""
+    """The request Apply sends (``kind`` run); :func:`sweep_request` builds on it with ``kind`` sweep."""
     from synthtrust.settings import EngineOptions, RunSettings
 
     from .logic import RunRequest
@@ -87,7 +96,7 @@ def tumor_parameters(pn) -> dict:
 
 def panel_inputs(pn, default_generator: dict | None) -> PanelInputs:
     """What the enabling rules need; ``default_generator`` is the shipped generator the chosen engine would
-    use for these channels (see :meth:`SynthTrustSlicerLogic.default_generator`), or None."""
+    use for these channels (:meth:`.choices.ChoiceBoxes.default_generator`), or None."""
     pairs = channel_pairs(pn)
     center = pn.tumorCenter
     return PanelInputs(

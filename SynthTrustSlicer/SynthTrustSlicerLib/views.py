@@ -1,6 +1,6 @@
-"""Compare mode: the real and the synthetic image side by side in linked axial slice views (inside 3D
-Slicer; needs the application's layout manager, or anything with ``layout``, ``setLayout`` and
-``sliceWidget``)."""
+"""The slice views inside 3D Slicer: a run's synthetic volume shown in them, and Compare mode (the real and
+the synthetic image side by side in linked axial views; needs the application's layout manager, or anything
+with ``layout``, ``setLayout`` and ``sliceWidget``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ import contextlib
 from collections.abc import Callable
 
 COMPARE_VIEWS = ("Red", "Yellow")  # left: real image, right: synthetic
+
+
+def show_in_slice_views(volume_node) -> None:
+    """``volume_node`` as the background of every slice view, fitted (the panel controller's
+    ``show_volume``)."""
+    import slicer
+
+    slicer.util.setSliceViewerLayers(background=volume_node, fit=True)
 
 
 class CompareMode:

@@ -1,9 +1,10 @@
 """The Slicer panel under PySide6 offscreen: the real .ui (Slicer-only widgets replaced by the declared
 stand-ins in Testing/slicer_stand_ins), driven by the same PanelController the module's widget uses.
 
-Here: names agree between code and .ui, bindings are of kinds Slicer can bind, enabling rules, Apply <->
-Cancel around a job (a test double), progress, and results shown. The module's widget itself, with the
-parameter-node binding and the real worker, runs in test_widget_panel.py and test_widget_fresh_slicer.py.
+Here: names agree between code and .ui, bindings are of kinds Slicer can bind, enabling rules, the bullseye,
+lessons, the choice boxes and compare mode. Apply <-> Cancel around a job, progress and results shown are in
+test_panel_jobs.py; the module's widget itself, with the parameter-node binding and the real worker, runs in
+test_widget_panel.py and test_widget_fresh_slicer.py.
 """
 
 from __future__ import annotations
@@ -26,48 +27,16 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 MODULE_DIR = REPOSITORY / "SynthTrustSlicer"
-UI_FILE = REPOSITORY / "Resources" / "UI" / "SynthTrustSlicer.ui"
 MODULE_FILE = MODULE_DIR / "SynthTrustSlicer.py"
 sys.path[:0] = [str(MODULE_DIR), str(REPOSITORY / "Testing")]
 
-from slicer_stand_ins import load_panel  # noqa: E402
+from panel_fakes import READY, UI_FILE, open_panel  # noqa: E402
 from slicer_stand_ins.application import CONVENTIONAL_LAYOUT, LayoutManager  # noqa: E402
 from SynthTrustSlicerLib import panel_state  # noqa: E402
 from SynthTrustSlicerLib.bullseye import BullseyeWidget, parse_segments, segment_at, segment_sector  # noqa: E402
 from SynthTrustSlicerLib.choices import current_value  # noqa: E402
 from SynthTrustSlicerLib.lessons import LESSONS, LessonPlayer  # noqa: E402
-from SynthTrustSlicerLib.panel_state import PanelController, PanelInputs, progress_display  # noqa: E402
-
-READY = PanelInputs(channels=["FLAIR", "T1c"], lesion_segmentation=True, segmenters=1)
-
-
-class FakeJob:
-    """Test double for the logic's RunJob: poll() replays scripted worker messages, then finishes the way
-    RunJob does (on_finished(outcome, None) or on_finished(None, message)); cancel() finishes at once."""
-
-    def __init__(self, on_message, on_finished, kind="run", messages=(), outcome=None, error=None):
-        self.on_message, self.on_finished, self.kind = on_message, on_finished, kind
-        self.messages, self.outcome, self.error = list(messages), outcome, error
-        self.cancelled = self.done = False
-        self.cancel_waited = None
-
-    def poll(self) -> bool:
-        if self.done:
-            return False
-        if self.messages:
-            self.on_message(self.messages.pop(0))
-            return True
-        self.done = True
-        self.on_finished(self.outcome, None if self.outcome is not None else self.error)
-        return False
-
-    def cancel(self, wait: bool = False) -> None:
-        # As RunJob: without wait, cancel only stops the worker; the next poll() reports the end.
-        self.cancelled, self.cancel_waited, self.messages = True, wait, []
-        if wait:
-            self.done = True
-            self.on_finished(None, "cancelled; nothing was written")
-
+from SynthTrustSlicerLib.panel_state import PanelInputs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -77,23 +46,9 @@ def app():
 
 @pytest.fixture
 def panel(app):
-    widget, ui = load_panel(UI_FILE)
-    jobs = []
-
-    def start_job(on_message, on_finished, kind="run"):
-        jobs.append(FakeJob(on_message, on_finished, kind, **panel_job))
-        return jobs[-1]
-
-    panel_job: dict = {}
-    controller = PanelController(ui, start_job)
-    widget.show()
-    yield SimpleNamespace(widget=widget, ui=ui, controller=controller, jobs=jobs, job=panel_job)
-    widget.close()
-
-
-def progress(step, total, eta):
-    return {"type": "progress", "stage": "synthesis", "step": step, "total": total, "fraction": None,
-            "elapsed_s": 1.0, "eta_s": eta, "message": ""}
+    opened = open_panel()
+    yield opened
+    opened.widget.close()
 
 
 def ui_object_names() -> dict[str, str]:
@@ -208,158 +163,6 @@ def test_guidance_weight_follows_the_guidance_checkbox(panel):
     assert not panel.ui.guidanceWeightSliderWidget.enabled
     panel.controller.refresh(PanelInputs(guidance=True))
     assert panel.ui.guidanceWeightSliderWidget.enabled
-
-
-# ------------------------------------------------------------------------------------------- jobs
-def test_apply_turns_into_cancel_while_a_job_runs_and_back_after(panel):
-    ui, controller = panel.ui, panel.controller
-    panel.job.update(messages=[progress(2, 4, 6.2)], outcome=SimpleNamespace(table_node=None, results={}))
-    controller.refresh(READY)
-    QTest.mouseClick(ui.applyButton, QtCore.Qt.LeftButton)
-    assert len(panel.jobs) == 1
-    assert ui.applyButton.text == "Cancel" and ui.applyButton.enabled
-    assert not ui.inputsCollapsibleButton.enabled and not ui.synthesisSettingsWidget.enabled
-    assert ui.progressBar.visible
-    controller.poll()
-    assert ui.progressBar.format == "synthesis: step 2/4, ETA 0:06" and ui.progressBar.value == 500
-    controller.poll()
-    assert ui.applyButton.text == "Apply" and ui.applyButton.enabled and not controller.busy
-    assert ui.inputsCollapsibleButton.enabled and not ui.progressBar.visible
-    assert "Finished" in ui.logTextEdit.plainText
-
-
-def test_clicking_cancel_stops_the_job_without_waiting_and_the_next_poll_ends_it(panel):
-    ui = panel.ui
-    panel.job.update(messages=[progress(1, 50, None)] * 5)
-    panel.controller.refresh(READY)
-    QTest.mouseClick(ui.applyButton, QtCore.Qt.LeftButton)
-    panel.controller.poll()
-    assert "ETA estimating" in ui.progressBar.format
-    QTest.mouseClick(ui.applyButton, QtCore.Qt.LeftButton)
-    assert panel.jobs[0].cancelled and panel.jobs[0].cancel_waited is False and len(panel.jobs) == 1
-    # The GUI thread is free again at once; the button waits for the worker's end.
-    assert ui.applyButton.text == "Cancelling..." and not ui.applyButton.enabled and panel.controller.busy
-    panel.controller.poll()
-    assert ui.applyButton.text == "Apply" and not panel.controller.busy
-    assert "Cancelled; the scene is unchanged." in ui.logTextEdit.plainText
-
-
-def test_a_failed_run_logs_the_error_and_restores_apply(panel):
-    panel.job.update(messages=[{"type": "log", "level": "warning", "message": "low memory"}],
-                     error="segmenter file missing: run with a local checkpoint")
-    panel.controller.refresh(READY)
-    QTest.mouseClick(panel.ui.applyButton, QtCore.Qt.LeftButton)
-    panel.controller.poll()
-    panel.controller.poll()
-    log = panel.ui.logTextEdit.plainText
-    assert "WARNING: low memory" in log and "Failed: segmenter file missing" in log
-    assert panel.ui.applyButton.text == "Apply"
-
-
-def test_a_qt_timer_polls_the_job_until_it_ends(panel, app):
-    timer = QtCore.QTimer()
-    timer.interval = 1
-    panel.controller.timer = timer
-    timer.timeout.connect(panel.controller.poll)
-    panel.job.update(messages=[progress(i, 3, 3 - i) for i in (1, 2, 3)], outcome=SimpleNamespace(results={}))
-    panel.controller.refresh(READY)
-    QTest.mouseClick(panel.ui.applyButton, QtCore.Qt.LeftButton)
-    assert timer.active
-    deadline = QtCore.QDeadlineTimer(2000)
-    while panel.controller.busy and not deadline.hasExpired():
-        app.processEvents(QtCore.QEventLoop.AllEvents, 20)
-    assert not timer.active and panel.ui.applyButton.text == "Apply"
-
-
-def test_progress_text_counts_steps_and_formats_the_eta():
-    assert progress_display(progress(12, 50, 34.4)) == (240, "synthesis: step 12/50, ETA 0:34")
-    assert progress_display(progress(1, 2, 3725))[1].endswith("ETA 1:02:05")
-    assert progress_display({"stage": "segmentation", "fraction": 0.25}) == (250, "segmentation: ETA estimating")
-
-
-# ------------------------------------------------------------------------------------------- results
-RESULTS = {
-    "edit": {"edit": "scar", "parameters": {"segments": [7, 8]}},
-    "variants": [{"index": i, "predictions": [{"segmenter": 0, "audits": {
-        "conditioning_fidelity": {"dice": dice, "passed": dice >= 0.6},
-        "hallucination": {"volume_ml": 0.0}, "off_target_change": {"voxels_changed": 0}}}]}
-        for i, dice in enumerate((0.8, 0.7))],
-}
-
-
-def test_a_finished_run_fills_the_table_and_badges_and_paints_no_per_segment_bullseye(panel):
-    scene = pytest.importorskip("synthtrust.scene", reason="needs slicer-core (pip install -e .[scene])")
-    session = scene.SceneSession.create()
-    rows = [{"case": "v1", "region": "scar", "Dice": 0.8}, {"case": "v2", "region": "scar", "Dice": 0.7}]
-    table = scene.add_table(session, rows, "results", {"Dice": "2|A∩B| / (|A|+|B|)"})
-    bullseye = BullseyeWidget()
-    panel.controller.results_bullseye = bullseye
-    panel.job.update(outcome=SimpleNamespace(table_node=table, results=RESULTS, segment_dice={}))
-    panel.controller.refresh(READY)
-    QTest.mouseClick(panel.ui.applyButton, QtCore.Qt.LeftButton)
-    panel.controller.poll()
-    view = panel.ui.resultsTableView
-    assert (view.rowCount, view.columnCount) == (2, 3)
-    assert view.item(1, 2).text() == "0.700" and view.horizontalHeaderItem(2).toolTip().startswith("2|A")
-    assert panel.ui.fidelityBadgeLabel.text == "Fidelity 2/2 pass"
-    assert "#2e7d32" in panel.ui.fidelityBadgeLabel.styleSheet
-    assert panel.ui.offTargetBadgeLabel.text == "Off-target 0 voxels"
-    assert not panel.ui.resultsCollapsibleButton.collapsed
-    # One Dice for a scar over segments 7 and 8 is not a Dice per segment: the bullseye stays hidden.
-    assert bullseye.isHidden() and bullseye.values == {}
-
-
-SCAR_READY = PanelInputs(task="cardiac-scar", channels=["LGE"], modalities=["lge"], anatomy_segmentation=True,
-                         scar_segments=[7, 8, 13], segmenters=1)
-SWEEP_RESULTS = {"kind": "sweep", "variants": [], "sweep": {"parameters": {"segments": [7, 8, 13]}, "rows": [
-    {"segment": 7, "status": "ok", "fidelity_passed": True, "hallucinated_ml": 0.0, "off_target_voxels": 0},
-    {"segment": 8, "status": "ok", "fidelity_passed": False, "hallucinated_ml": 0.4, "off_target_voxels": 0},
-    {"segment": 13, "status": "not placed: no scar voxel fell in AHA segments [13]"}]}}
-
-
-def test_the_sweep_button_waits_for_anatomy_segments_and_a_segmenter(panel):
-    ui = panel.ui
-    panel.controller.refresh(PanelInputs(**{**SCAR_READY.__dict__, "segmenters": 0}))
-    assert not ui.sweepScarButton.enabled and "segmenter" in ui.sweepScarButton.toolTip
-    panel.controller.refresh(PanelInputs(**{**SCAR_READY.__dict__, "scar_segments": []}))
-    assert not ui.sweepScarButton.enabled and "AHA segment" in ui.sweepScarButton.toolTip
-    panel.controller.refresh(SCAR_READY)
-    assert ui.sweepScarButton.enabled and "each segment's Dice" in ui.sweepScarButton.toolTip
-    assert not ui.applyButton.enabled, "a sweep needs no placed lesion, Apply does"
-
-
-def test_a_sweep_runs_as_a_cancellable_job_and_colours_each_segment_by_its_own_dice(panel):
-    ui = panel.ui
-    bullseye = BullseyeWidget()
-    panel.controller.results_bullseye = bullseye
-    panel.job.update(messages=[progress(1, 3, 10.0)],
-                     outcome=SimpleNamespace(table_node=None, results=SWEEP_RESULTS, segment_dice={7: 0.9, 8: 0.2}))
-    panel.controller.refresh(SCAR_READY)
-    QTest.mouseClick(ui.sweepScarButton, QtCore.Qt.LeftButton)
-    assert [job.kind for job in panel.jobs] == ["sweep"]
-    assert ui.applyButton.text == "Cancel" and not ui.sweepScarButton.enabled
-    assert not ui.synthesisCollapsibleButton.collapsed, "progress and Cancel are in Synthesis"
-    assert "Sweep started." in ui.logTextEdit.plainText
-    panel.controller.poll()
-    panel.controller.poll()
-    assert bullseye.values == {7: pytest.approx(0.9), 8: pytest.approx(0.2)} and not bullseye.isHidden()
-    assert ui.fidelityBadgeLabel.text == "Fidelity 1/2 pass" and "1 edit(s) gave no result" in \
-        ui.resultsSummaryLabel.text
-    # Unswept segments are grey, each swept one has its own colour.
-    bullseye.resize(200, 200)
-    image = bullseye.grab().toImage()
-    assert (segment_at(122, 39, 200, 200), segment_at(122, 161, 200, 200)) == (7, 10)  # beside their labels
-    anterior, inferior = image.pixelColor(122, 39), image.pixelColor(122, 161)
-    assert anterior.green() > anterior.red() and (inferior.red(), inferior.green(), inferior.blue()) == (200, 200, 200)
-    assert panel_state.summarize_results(SWEEP_RESULTS).hallucinated_ml == pytest.approx(0.4)
-
-
-def test_a_failed_fidelity_audit_shows_a_red_badge():
-    audits = {"conditioning_fidelity": {"dice": 0.2, "passed": False}, "hallucination": {"volume_ml": 0.0},
-              "off_target_change": {"voxels_changed": 0}}
-    failing = {"variants": [{"index": 0, "predictions": [{"segmenter": 0, "audits": audits}]}]}
-    text, style = panel_state.badges(panel_state.summarize_results(failing))["fidelityBadgeLabel"]
-    assert (text, style) == ("Fidelity 0/1 pass", "fail")
 
 
 # ------------------------------------------------------------------------------------------- bullseye, lessons

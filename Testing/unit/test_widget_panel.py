@@ -204,10 +204,10 @@ def test_apply_runs_the_real_worker_shows_progress_and_the_results(slicer_env, w
     assert ui.applyButton.text == "Apply" and ui.inputsCollapsibleButton.enabled
     assert ui.resultsTableView.rowCount > 0 and ui.fidelityBadgeLabel.text.startswith("Fidelity")
     assert not ui.resultsCollapsibleButton.collapsed
-    assert scene_node_count(slicer_env) > nodes and widget._lastOutcome is not None
+    assert scene_node_count(slicer_env) > nodes and widget.controller.last_run is not None
     # The synthetic volume is in the slice views, as Slicer's setSliceViewerLayers puts it.
     red = slicer_env.app.layoutManager().sliceWidget("Red").mrmlSliceCompositeNode()
-    assert red.GetBackgroundVolumeID() == widget._lastOutcome.synthetic_volume_nodes[0][0].GetID()
+    assert red.GetBackgroundVolumeID() == widget.controller.last_run.synthetic_volume_nodes[0][0].GetID()
 
 
 def test_cancel_stops_the_worker_and_leaves_the_scene_unchanged(slicer_env, widget):
