@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -93,10 +94,12 @@ def to_jsonable(value):
     return value
 
 
-def json_text(data, indent: int | None = 2) -> str:
+def json_text(data, indent: int | None = 2, sort_keys: bool = False,
+              default: Callable[[object], object] | None = None) -> str:
     """Strict JSON text of ``data`` (see :func:`to_jsonable`); ``allow_nan=False`` so a non-finite number
-    that slipped past the conversion raises instead of producing a file other programs cannot read."""
-    return json.dumps(to_jsonable(data), indent=indent, allow_nan=False)
+    that slipped past the conversion raises instead of producing a file other programs cannot read.
+    ``default`` converts objects JSON has no type for (e.g. ``str`` for free-form scene attributes)."""
+    return json.dumps(to_jsonable(data), indent=indent, sort_keys=sort_keys, default=default, allow_nan=False)
 
 
 def write_json(data: dict, path: str | os.PathLike) -> Path:

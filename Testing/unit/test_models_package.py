@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +143,22 @@ def test_device_names_resolve_in_one_place():
     assert choose_device("cpu").type == "cpu"
     with pytest.raises(InputError, match="device 'tpu' is unknown"):
         choose_device("tpu")
+
+
+def test_saved_weights_get_the_permissions_of_a_new_file_and_strict_json_metadata(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors import safe_open
+
+    from synthtrust.models.checkpoints import save_weights
+
+    previous = os.umask(0o027)
+    try:
+        path = save_weights(torch.nn.Linear(2, 2), tmp_path / "w.safetensors", {"loss": float("nan"), "seed": 1})
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640
+    with safe_open(str(path), "pt") as handle:
+        assert json.loads(handle.metadata()["synthtrust"]) == {"loss": None, "seed": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt", "w.safetensors"]  # no temporary left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -112,6 +113,18 @@ def test_a_run_folder_groups_its_nodes_and_carries_provenance(session, image_and
     assert hierarchy.GetItemAttribute(folder, "SynthTrust.seed") == "7"
     assert scene.get_attributes(volume) == {"engine": {"name": "template"}}
     assert chart.GetNumberOfPlotSeriesNodes() == 1
+
+
+def test_undefined_numbers_in_node_and_folder_attributes_are_stored_as_json_null(session, image_and_labels):
+    image, _ = image_and_labels
+    undefined = {"dice": float("nan"), "hd95": np.float32("inf"), "per_region": [np.float64("nan"), 0.5]}
+    folder = scene.create_run_folder(session, "run", {"metrics": undefined})
+    volume = scene.add_volume(session, image, "synthetic", attributes={"metrics": undefined})
+    folder_text = session.subject_hierarchy().GetItemAttribute(folder, "SynthTrust.metrics")
+    assert "NaN" not in folder_text and "Infinity" not in folder_text
+    expected = {"dice": None, "hd95": None, "per_region": [None, 0.5]}
+    assert json.loads(folder_text) == expected
+    assert scene.get_attributes(volume) == {"metrics": expected}
 
 
 def test_a_saved_bundle_reopens_with_everything_voxel_for_voxel(session, image_and_labels, tmp_path):

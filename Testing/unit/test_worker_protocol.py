@@ -67,6 +67,15 @@ def test_values_that_json_cannot_hold_travel_as_null():
         protocol.encode({"type": "chatter"})
 
 
+def test_numpy_numbers_travel_as_numbers_and_their_undefined_values_as_null():
+    values = {"nan32": np.float32("nan"), "inf64": np.float64("-inf"), "half": np.float32(0.5),
+              "count": np.int64(3), "array": np.array([np.nan, 1.0], np.float32)}
+    line = protocol.encode(protocol.log("x") | values)
+    message = json.loads(line)
+    assert (message["nan32"], message["inf64"], message["half"], message["count"]) == (None, None, 0.5, 3)
+    assert message["array"] == [None, 1.0]
+
+
 def test_a_template_job_writes_variants_and_results_and_reports_progress(tmp_path):
     folder = write_brain_job(tmp_path / "job")
     messages = []

@@ -3,7 +3,6 @@ check that they fit their network, and write them as safetensors. Shared by segm
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import torch
 from synthtrust.errors import InputError
 from synthtrust.imaging.io import atomic_path
 from synthtrust.models.files import WEIGHT_SUFFIXES
+from synthtrust.provenance import json_text
 
 # Keys under which training scripts commonly nest the state dict inside a .pt file.
 NESTED_STATE_KEYS = ("state_dict", "model", "network", "model_state_dict", "net")
@@ -80,10 +80,13 @@ def save_weights(network: torch.nn.Module, path: str | os.PathLike, metadata: di
     """Write the network's weights as safetensors, atomically (temporary name, then rename); ``metadata`` is
     stored as one JSON string, because safetensors orders several metadata keys at random and the same
     weights must give the same file (and sha256)."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    data = save(state, metadata={"synthtrust": json_text(metadata or {}, indent=None, sort_keys=True)})
+    # Written by us into atomic_path's temporary file, so the weights get a new file's permissions
+    # (safetensors' own save_file leaves them private, 0600).
     with atomic_path(path) as temporary:
-        save_file(state, str(temporary), metadata={"synthtrust": json.dumps(metadata or {}, sort_keys=True)})
+        temporary.write_bytes(data)
     return path

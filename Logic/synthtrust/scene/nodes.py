@@ -12,17 +12,23 @@ from vtk.util import numpy_support
 
 from synthtrust.imaging.image import Geometry, Image
 from synthtrust.labels.schema import LabelSchema
+from synthtrust.provenance import json_text
 from synthtrust.scene.session import SceneSession
 from synthtrust.scene.transactions import scratch_nodes
 
 ATTRIBUTE_PREFIX = "SynthTrust."
 
 
+def attribute_text(value) -> str:
+    """An attribute's text: strings as they are, anything else as strict JSON (NaN becomes null, so the
+    value reads back with any JSON parser; objects JSON has no type for are written as their ``str``)."""
+    return value if isinstance(value, str) else json_text(value, indent=None, default=str)
+
+
 def set_attributes(node, attributes: dict | None) -> None:
     """Store provenance as node attributes (``SynthTrust.<key>``; nested values as JSON); saved with the scene."""
     for key, value in (attributes or {}).items():
-        text = value if isinstance(value, str) else json.dumps(value, default=str)
-        node.SetAttribute(ATTRIBUTE_PREFIX + key, text)
+        node.SetAttribute(ATTRIBUTE_PREFIX + key, attribute_text(value))
 
 
 def get_attributes(node) -> dict:
@@ -259,6 +265,5 @@ def create_run_folder(session: SceneSession, name: str, attributes: dict | None 
     hierarchy = session.subject_hierarchy()
     item = hierarchy.CreateFolderItem(hierarchy.GetSceneItemID(), name)
     for key, value in (attributes or {}).items():
-        hierarchy.SetItemAttribute(item, ATTRIBUTE_PREFIX + key,
-                                   value if isinstance(value, str) else json.dumps(value, default=str))
+        hierarchy.SetItemAttribute(item, ATTRIBUTE_PREFIX + key, attribute_text(value))
     return item

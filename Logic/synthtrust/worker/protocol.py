@@ -21,6 +21,10 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT_ERROR, EXIT_CANCELLED = 0, 1, 2, 3
 
 
 def _plain(value):
+    # numpy scalars and arrays become Python numbers and lists first (np.float32 is no float: NaN would
+    # otherwise travel as the string "nan"); checked by module name so the protocol needs no numpy.
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()
     # NaN/inf are not JSON: they travel as null so every reader (also non-Python ones) accepts the line.
     if isinstance(value, float) and not math.isfinite(value):
         return None
