@@ -42,6 +42,7 @@ from SynthTrustSlicerLib.panel_state import RUNNING, PanelController  # noqa: E4
 from SynthTrustSlicerLib.parameters import (  # noqa: E402
     panel_inputs,
     request_for,
+    scar_parameters,
     scar_segments,
     tumor_center_ras,
     tumor_parameters,
@@ -327,8 +328,7 @@ class SynthTrustSlicerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             if not pn.channel1Volume or not pn.anatomySegmentation:
                 raise ValueError(_("Select the LGE volume and the cardiac anatomy segmentation under Inputs."))
             self._showPlacement(self.logic.place_scar_segmentation(
-                pn.channel1Volume, pn.anatomySegmentation, scar_segments(pn), pn.transmurality, pn.extent, pn.mvo,
-                pn.scarSeed, pn.scarIrregularity, preview), preview)
+                pn.channel1Volume, pn.anatomySegmentation, preview=preview, **scar_parameters(pn)), preview)
 
     def _showPlacement(self, result, preview: bool) -> None:
         self.logic.remove_previews()
@@ -407,8 +407,7 @@ class SynthTrustSlicerTest(ScriptedLoadableModuleTest):
         pn.scarSegments, pn.variants, pn.device, pn.segmentationDevice = "7,8,13", 2, "cpu", "cpu"
         before = slicer.util.arrayFromVolume(volume).copy()
         def placeScar(preview: bool):
-            return logic.place_scar_segmentation(volume, anatomy, scar_segments(pn), pn.transmurality, pn.extent,
-                                                 pn.mvo, pn.scarSeed, pn.scarIrregularity, preview)
+            return logic.place_scar_segmentation(volume, anatomy, preview=preview, **scar_parameters(pn))
 
         preview = placeScar(preview=True)
         self.assertGreater(int((preview.array == 3).sum()), 0, "the preview has no scar voxels")

@@ -94,6 +94,13 @@ def tumor_parameters(pn) -> dict:
     return parameters
 
 
+def scar_parameters(pn) -> dict:
+    """Keyword arguments of the logic's ``place_scar_segmentation`` after the two nodes (one spelling for the
+    panel's Place/Preview and the in-Slicer self-test)."""
+    return {"segments": scar_segments(pn), "transmurality": pn.transmurality, "extent": pn.extent, "mvo": pn.mvo,
+            "seed": pn.scarSeed, "irregularity": pn.scarIrregularity}
+
+
 def panel_inputs(pn, default_generator: dict | None) -> PanelInputs:
     """What the enabling rules need; ``default_generator`` is the shipped generator the chosen engine would
     use for these channels (:meth:`.choices.ChoiceBoxes.default_generator`), or None."""

@@ -328,6 +328,28 @@ def test_a_sweep_request_carries_the_segments_and_the_scar_settings_and_no_lesio
     assert (settings.variants, settings.seed, settings.device, settings.segmentation_device) == (2, 9, "auto", "cpu")
     with pytest.raises(ValueError, match="AHA segment"):
         sweep_request(SimpleNamespace(**{**pn.__dict__, "scarSegments": ""}))
+    # The controller's request builder: Apply's run, the sweep button's sweep, nothing else.
+    from SynthTrustSlicerLib.parameters import request_for
+
+    assert request_for(pn, "sweep").settings.sweep.segments == [7, 13]
+    run = request_for(pn, "run")
+    assert run.settings.kind == "run" and run.settings.sweep is None and run.lesion_segmentation_node == "a placed scar"
+    with pytest.raises(ValueError, match="job kind 'train' is unknown; use 'run' or 'sweep'"):
+        request_for(pn, "train")
+
+
+def test_the_scar_placement_arguments_are_the_logics_own_keywords_with_the_panels_values():
+    import inspect
+
+    from SynthTrustSlicerLib.logic import SynthTrustSlicerLogic
+    from SynthTrustSlicerLib.parameters import scar_parameters
+
+    pn = SimpleNamespace(scarSegments="8,7", transmurality=0.6, extent=0.8, mvo=0.1, scarSeed=4, scarIrregularity=0.2)
+    arguments = scar_parameters(pn)
+    keywords = set(inspect.signature(SynthTrustSlicerLogic.place_scar_segmentation).parameters)
+    assert set(arguments) == keywords - {"self", "reference_volume_node", "anatomy_segmentation_node", "preview"}
+    assert arguments == {"segments": [7, 8], "transmurality": 0.6, "extent": 0.8, "mvo": 0.1, "seed": 4,
+                         "irregularity": 0.2}
 
 
 # ------------------------------------------------------------------------------------------- compare mode
