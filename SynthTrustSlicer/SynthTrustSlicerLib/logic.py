@@ -35,7 +35,7 @@ from synthtrust import scene
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import LPS_TO_RAS, Image
 from synthtrust.labels.schema import EMIDEC, TASK_SCHEMAS, LabelSchema, brats_schema, get_schema
-from synthtrust.scene.display import remove_previews, show_preview
+from synthtrust.scene import display
 from synthtrust.settings import RunSettings
 
 from .paths import MODULE_NAME
@@ -257,7 +257,7 @@ class SynthTrustSlicerLogic:
         """A label map overlay of a placement preview (replacing the previous one). It is transient: hidden
         from node selectors, never saved with the scene, and removed by :meth:`remove_previews` (on Place,
         on leaving the module and when the scene closes)."""
-        return show_preview(self.session, labels, name)
+        return display.show_preview(self.session, labels, name)
 
     @staticmethod
     def label_volumes_ml(labels: Image) -> dict[str, float]:
@@ -267,7 +267,7 @@ class SynthTrustSlicerLogic:
         return {f"label {int(v)}": float(c) * voxel_ml for v, c in zip(values, counts, strict=True)}
 
     def remove_previews(self) -> None:
-        remove_previews(self.session)
+        display.remove_previews(self.session)
 
     # ------------------------------------------------------------------ runs
     def start_run(self, request: RunRequest, on_message: Callable[[dict], None] | None = None,
