@@ -1,7 +1,7 @@
 """Lesson mode: short guided steps shown in the Teaching section, one per use case.
 
 Each step says what to do, where in the panel, and what to look at afterwards. ``focus`` names the panel
-section the step is about; the widget expands that section so the learner does not have to hunt for it.
+section the step is about; :meth:`LessonPlayer.show` expands it so the learner does not have to hunt for it.
 Kept Qt-free (text and a cursor) so the offscreen tests and the Slicer panel share it.
 """
 

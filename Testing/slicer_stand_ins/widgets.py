@@ -264,7 +264,8 @@ class qMRMLTableView(QtWidgets.QTableWidget):
 
 
 class qMRMLPlotView(QtWidgets.QLabel):
-    """Stand-in for qMRMLPlotView: shows the chart's title instead of drawing the plot."""
+    """Stand-in for qMRMLPlotView: a placeholder label where Slicer draws the plot; it keeps the scene and
+    the plot view node it was given (the tests read them)."""
 
     def __init__(self, parent=None):
         super().__init__("Plot view (drawn by 3D Slicer)", parent)
