@@ -39,6 +39,7 @@ from synthtrust.metrics.local_synthesis import local_synthesis_scores  # noqa: E
 from synthtrust.models.device import choose_device  # noqa: E402
 from synthtrust.segmentation.loading import load_default_segmenter  # noqa: E402
 from synthtrust.synthesis.engines import make_synthesizer  # noqa: E402
+from synthtrust.synthesis.options import EngineOptions  # noqa: E402
 from synthtrust.training.datasets import data_root  # noqa: E402
 from synthtrust.trust.audits import conditioning_fidelity  # noqa: E402
 
@@ -112,15 +113,16 @@ def scar_edits(anatomy, count: int, seed: int):
 
 # ------------------------------------------------------------------ scoring
 def settings(task: str, modalities: list[str], segmenter, args) -> dict:
-    common = {"task": task, "channels": modalities, "device": args.device, "steps": args.steps}
+    common = {"task": task, "channels": modalities, "device": args.device}
+    plain, guided = EngineOptions(steps=args.steps), EngineOptions(steps=args.steps, guidance=args.guidance)
     return {
         "template": lambda: make_synthesizer("template"),
-        "inpaint": lambda: make_synthesizer("inpaint", **common),
-        "conditional": lambda: make_synthesizer("conditional", **common),
+        "inpaint": lambda: make_synthesizer("inpaint", plain, **common),
+        "conditional": lambda: make_synthesizer("conditional", plain, **common),
         f"inpaint + guidance {args.guidance:g}": lambda: make_synthesizer(
-            "inpaint", guidance=args.guidance, segmenter=segmenter, **common),
-        f"inpaint + filter K={args.candidates}": lambda: _filter(make_synthesizer("inpaint", **common), segmenter,
-                                                                 args.candidates),
+            "inpaint", guided, segmenter=segmenter, **common),
+        f"inpaint + filter K={args.candidates}": lambda: _filter(make_synthesizer("inpaint", plain, **common),
+                                                                 segmenter, args.candidates),
     }
 
 
@@ -281,7 +283,8 @@ def pipeline_speed(args, device: torch.device) -> dict:
 
     flair, t1c, real = brain_case(data_root(args.data_root), TCGA_CASES[0])
     modalities, schema = ["flair", "t1c"], brats_schema()
-    synthesizer = make_synthesizer("inpaint", task="brain-tumor", channels=modalities, device=str(device), steps=25)
+    synthesizer = make_synthesizer("inpaint", EngineOptions(steps=25), task="brain-tumor", channels=modalities,
+                                   device=str(device))
     segmenter = load_default_segmenter("brain-tumor", modalities, str(device))
     times = []
     for repeat in range(args.speed_repeats + 1):  # the first run warms up (model loading, kernels)

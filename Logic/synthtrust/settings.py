@@ -10,149 +10,22 @@ it (:meth:`RunSettings.input_files`).
 from __future__ import annotations
 
 import json
-import types
-import typing
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS, get_schema
 from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
 from synthtrust.synthesis.engines import ENGINE_NAMES
+from synthtrust.synthesis.options import EngineOptions
+from synthtrust.typed_json import StrictSettings, at_least, within
 
 KINDS = ("synthesize", "segment", "run", "sweep")
 FILE_KEYS = ("lesion", "anatomy", "reference")
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
-               list: "a list"}
-
-
-def _describe(expected) -> str:
-    origin = typing.get_origin(expected)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join("null" if a is type(None) else _describe(a) for a in typing.get_args(expected))
-    if origin is list:
-        return f"a list of {_describe(typing.get_args(expected)[0]).split(' ', 1)[1]}s"
-    if origin is dict:
-        return "an object"
-    if isinstance(expected, type) and hasattr(expected, "__dataclass_fields__"):
-        return "an object"
-    return _TYPE_NAMES.get(expected, str(expected))
-
-
-def _shown(value) -> str:
-    kind = {str: "the string", bool: "the flag", int: "the integer", float: "the number", list: "a list",
-            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
-    text = repr(value) if not isinstance(value, (list, dict)) else ""
-    return f"{kind} {text}".strip() if len(text) < 40 else kind
-
-
-def _convert(value, expected, where: str):
-    """``value`` as ``expected`` (a type hint); JSON numbers without a fraction pass as floats."""
-    origin = typing.get_origin(expected)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(expected)
-        if value is None and type(None) in options:
-            return None
-        present = [option for option in options if option is not type(None)]
-        if len(present) == 1:  # "X | None" with a value: X's own message says what is wrong
-            return _convert(value, present[0], where)
-        for option in present:
-            try:
-                return _convert(value, option, where)
-            except InputError:
-                continue
-        raise InputError(f"{where} must be {_describe(expected)}, not {_shown(value)}")
-    if origin is list:
-        if not isinstance(value, list):
-            raise InputError(f"{where} must be {_describe(expected)}, not {_shown(value)}")
-        item = typing.get_args(expected)[0]
-        return [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict or expected is dict:
-        if not isinstance(value, dict):
-            raise InputError(f"{where} must be an object, not {_shown(value)}")
-        return dict(value)
-    if isinstance(expected, type) and hasattr(expected, "__dataclass_fields__"):
-        return expected.from_json(value, where)
-    if expected is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if expected is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if expected in (str, bool) and isinstance(value, expected):
-        return value
-    raise InputError(f"{where} must be {_describe(expected)}, not {_shown(value)}")
-
-
-class _Strict:
-    """JSON round trip for a settings dataclass: unknown, missing and mistyped keys are refused."""
-
-    @classmethod
-    def from_json(cls, data, where: str = "settings"):
-        if not isinstance(data, dict):
-            raise InputError(f"{where} must be a JSON object of settings, not {_shown(data)}; rewrite it")
-        hints = typing.get_type_hints(cls)
-        known = [f.name for f in fields(cls)]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise InputError(f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)}; valid keys are "
-                             f"{', '.join(known)}")
-        missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING
-                   and f.default_factory is MISSING]
-        if missing:
-            raise InputError(f"{where}: missing key(s) {', '.join(repr(k) for k in missing)} "
-                             f"({'; '.join(f'{k}: {_describe(hints[k])}' for k in missing)}); add them")
-        values = {k: _convert(v, hints[k], f"{where}: {k!r}") for k, v in data.items()}
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    def check(self) -> None:
-        """Value ranges (types are already right); raises InputError naming the value and the fix."""
-
-
-def _at_least(name: str, value, low) -> None:
-    if value is not None and value < low:
-        raise InputError(f"{name} {value} must be at least {low}")
-
-
-def _within(name: str, value, low: float, high: float) -> None:
-    if value is not None and not low <= value <= high:
-        raise InputError(f"{name} {value} must lie in [{low}, {high}]")
 
 
 @dataclass
-class EngineOptions(_Strict):
-    """What the learned engines take (``None``: the engine's default); the template engine needs none."""
-
-    model: str = ""  # generator: a manifest id or a local file / MONAI bundle folder; "" = the shipped default
-    steps: int | None = None
-    scheduler: str | None = None  # ddim or ddpm
-    guidance: float | None = None
-    quality_threshold: float | None = None
-    candidates: int | None = None
-    precision: str | None = None
-    threads: int | None = None
-    eta: float | None = None
-    resampling: int | None = None
-
-    def check(self) -> None:
-        _at_least("engine option steps", self.steps, 1)
-        _at_least("engine option guidance", self.guidance, 0.0)
-        _within("engine option quality_threshold", self.quality_threshold, 0.0, 1.0)
-        _at_least("engine option candidates", self.candidates, 1)
-        _at_least("engine option threads", self.threads, 1)
-        _at_least("engine option resampling", self.resampling, 1)
-        _within("engine option eta", self.eta, 0.0, 1.0)
-
-    def given(self) -> dict:
-        """The options that were set (the engine's defaults stand for the rest)."""
-        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
-
-
-@dataclass
-class SweepSettings(_Strict):
+class SweepSettings(StrictSettings):
     """A scar sweep's grid: one edit per AHA segment x transmurality level."""
 
     segments: list[int]
@@ -167,13 +40,13 @@ class SweepSettings(_Strict):
             raise InputError(f"sweep segments {self.segments!r} must be AHA segment numbers 1-17 (at least one)")
         if not self.transmurality or any(not 0.0 < t <= 1.0 for t in self.transmurality):
             raise InputError(f"sweep transmurality {self.transmurality!r} must be one or more values in (0, 1]")
-        _within("sweep extent", self.extent, 0.0, 1.0)
-        _within("sweep irregularity", self.irregularity, 0.0, 1.0)
-        _within("sweep mvo", self.mvo, 0.0, 1.0)
+        within("sweep extent", self.extent, 0.0, 1.0)
+        within("sweep irregularity", self.irregularity, 0.0, 1.0)
+        within("sweep mvo", self.mvo, 0.0, 1.0)
 
 
 @dataclass
-class RunSettings(_Strict):
+class RunSettings(StrictSettings):
     """The parameters of one run (the worker's job); file names are relative to the job folder."""
 
     kind: str
@@ -228,9 +101,9 @@ class RunSettings(_Strict):
                                  "Inputs")
             if self.sweep is None:
                 raise InputError("a sweep job needs its grid: 'sweep' with segments (AHA 1-17) and transmurality")
-        _at_least("variants", self.variants, 1)
-        _at_least("n_bootstrap", self.n_bootstrap, 1)
-        _within("fidelity_threshold", self.fidelity_threshold, 0.0, 1.0)
+        at_least("variants", self.variants, 1)
+        at_least("n_bootstrap", self.n_bootstrap, 1)
+        within("fidelity_threshold", self.fidelity_threshold, 0.0, 1.0)
         if self.hd95 not in HD95_CONVENTIONS:
             raise InputError(f"hd95 {self.hd95!r} is not an HD95 convention; use one of {', '.join(HD95_CONVENTIONS)}")
 

@@ -13,6 +13,7 @@ from synthtrust.imaging.io import load_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.segmentation.loading import load_default_segmenter
 from synthtrust.synthesis.engines import make_synthesizer
+from synthtrust.synthesis.options import EngineOptions
 from synthtrust.trust.audits import conditioning_fidelity, without_existing_lesions
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -34,7 +35,8 @@ def test_the_shipped_brain_generator_inpaints_a_tumour_its_segmenter_finds_in_a_
     edit = place_tumor(flair, flair.geometry.index_to_physical((flair.array.shape[2] - i.mean(), j.mean(), k.mean())),
                        30, seed=3)
     schema, modalities = brats_schema(), ["flair", "t1c"]
-    synthesizer = make_synthesizer("inpaint", task="brain-tumor", channels=modalities, device="cpu", steps=25)
+    synthesizer = make_synthesizer("inpaint", EngineOptions(steps=25), task="brain-tumor", channels=modalities,
+                                   device="cpu")
     segmenter = load_default_segmenter("brain-tumor", modalities, "cpu")
     lesion = schema.lesion_mask(edit.labels.array)
     scores = []
@@ -58,7 +60,8 @@ def test_the_shipped_scar_generator_inpaints_scars_its_segmenter_finds_in_a_real
     # SC-HF-I-5 is the Sunnybrook heart the generator never saw, rendered with LGE contrast.
     image = lge_like_from_labels(anatomy, seed=903, image=load_image(shared_file("sunnybrook_cine",
                                                                                  "SC-HF-I-5_image.nii.gz")))
-    synthesizer = make_synthesizer("inpaint", task="cardiac-scar", channels=["lge"], device="cpu", steps=25)
+    synthesizer = make_synthesizer("inpaint", EngineOptions(steps=25), task="cardiac-scar", channels=["lge"],
+                                   device="cpu")
     segmenter = load_default_segmenter("cardiac-scar", ["lge"], "cpu")
     scores = []
     for segments in ([7, 8], [8, 9]):

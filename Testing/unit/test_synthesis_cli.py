@@ -4,6 +4,7 @@ tiny generators and toy images (CPU, seconds); Ctrl-C mid-sampling leaves nothin
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -17,7 +18,11 @@ import pytest
 import torch
 
 from synthtrust.cli.main import main
+from synthtrust.errors import InputError
 from synthtrust.imaging.io import load_image, save_image
+from synthtrust.synthesis.diffusion.engine import DiffusionSynthesizer
+from synthtrust.synthesis.engines import make_synthesizer
+from synthtrust.synthesis.options import EngineOptions
 from synthtrust.training.datasets import toy_case
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -63,6 +68,48 @@ def test_synthesize_with_inpainting_writes_each_variant_and_channel_and_its_reco
     lesion = load_image(toy_files["lesion"]).array > 0
     original, synthetic = load_image(toy_files["flair"]).array, load_image(out / "variant_0_0.nii.gz").array
     assert np.array_equal(original[~lesion], synthetic[~lesion]) and not np.array_equal(original, synthetic)
+
+
+def test_the_command_line_reaches_the_engine_as_typed_engine_options(toy_files, tmp_path, monkeypatch):
+    built = []
+    from_options = DiffusionSynthesizer.from_options.__func__
+
+    def spy(cls, engine, options, **context):
+        built.append((options, from_options(cls, engine, options, **context)))
+        return built[-1][1]
+
+    monkeypatch.setattr(DiffusionSynthesizer, "from_options", classmethod(spy))
+    out = tmp_path / "out"
+    assert _synthesize(toy_files, out, "--scheduler", "ddpm", "--guidance-steps", "0.1,0.3", "--resampling", "2") == 0
+    (options, engine), = built
+    assert isinstance(options, EngineOptions)
+    assert options.given() == {"model": str(toy_files["model"]), "steps": 2, "scheduler": "ddpm", "guidance": 0.0,
+                               "guidance_steps": [0.1, 0.3], "precision": "float32", "resampling": 2,
+                               "whole_image": False, "candidates": 1}
+    assert (engine.steps, engine.scheduler, engine.guidance_steps, engine.resampling) == (2, "ddpm", (0.1, 0.3), 2)
+    parameters = json.loads((out / "synthesis.json").read_text())["parameters"]
+    assert {k: parameters[k] for k in ("scheduler", "guidance_steps", "resampling", "steps")} == {
+        "scheduler": "ddpm", "guidance_steps": [0.1, 0.3], "resampling": 2, "steps": 2}
+
+
+def test_an_unknown_or_out_of_range_engine_option_is_refused_naming_the_valid_ones():
+    with pytest.raises(InputError, match=r"unknown key\(s\) 'stpes'; valid keys are model, steps, scheduler"):
+        make_synthesizer("inpaint", {"stpes": 5}, task="brain-tumor", channels=["flair", "t1c"])
+    with pytest.raises(InputError, match="scheduler 'euler' is unknown; use one of ddim, ddpm"):
+        make_synthesizer("inpaint", EngineOptions(scheduler="euler"))
+    with pytest.raises(InputError, match="steps 0 must be at least 1"):
+        DiffusionSynthesizer.from_options("inpaint", EngineOptions(steps=0))
+
+
+def test_every_engine_option_is_taken_by_the_learned_engine_or_the_quality_filter():
+    every = EngineOptions(model="m.safetensors", steps=2, scheduler="ddpm", guidance=1.0, quality_threshold=0.5,
+                          candidates=2, precision="float16", threads=1, eta=0.5, resampling=2,
+                          guidance_steps=[0.1, 0.2], whole_image=True)
+    assert set(every.given()) == {f.name for f in dataclasses.fields(EngineOptions)}
+    engine = DiffusionSynthesizer.from_options("conditional", every, device="cpu")
+    assert (engine.model, engine.steps, engine.scheduler, engine.guidance, engine.precision, engine.threads,
+            engine.eta, engine.resampling, engine.guidance_steps, engine.whole_image) == (
+        "m.safetensors", 2, "ddpm", 1.0, "float16", 1, 0.5, 2, (0.1, 0.2), True)
 
 
 def test_the_quality_filter_records_every_candidates_score_in_synthesis_json(toy_files, tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import LPS_TO_RAS, Image
+from synthtrust.models.device import DEVICES
 
 
 class Bounded:
@@ -155,7 +156,7 @@ def add_training_options(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"default: the shipped {what}' data; toy: seeded toy volumes for a quick check")
     parser.add_argument("--data-root", type=Path,
                         help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+    parser.add_argument("--device", choices=DEVICES, default="cpu",
                         help="cpu (default) is reproducible bit for bit with the same seed and thread count")
     parser.add_argument("--threads", type=THREADS, help="torch CPU threads (the default scripts use 2)")
     parser.add_argument("--title", default="", help="human-readable title for the manifest")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from synthtrust.cli.common import SEED
+from synthtrust.models.device import DEVICES
 from synthtrust.outputs import check_output_folder, publish
 
 # What the demo writes into --out (checked before the run so none of them can replace an input).
@@ -23,7 +24,7 @@ def add_parser(subparsers) -> None:
                         help="output folder (new or existing; the demo's files replace earlier ones, others stay)")
     parser.add_argument("--fast", action="store_true", help="fewer variants (for CI)")
     parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.set_defaults(run=run)
 
 

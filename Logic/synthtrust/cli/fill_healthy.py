@@ -23,8 +23,10 @@ from synthtrust.cli.common import (
 )
 from synthtrust.imaging.image import require_same_grid
 from synthtrust.imaging.io import load_channels, load_image, save_image
+from synthtrust.models.device import DEVICES
 from synthtrust.outputs import check_output_folder, publish
 from synthtrust.provenance import make_record, write_json
+from synthtrust.synthesis.options import EngineOptions
 
 TASKS = ("brain-tumor", "cardiac-scar")
 
@@ -50,7 +52,7 @@ def add_parser(subparsers) -> None:
                         help="1 = generate from noise; below 1 = start part-way (SDEdit) from a smooth fill of the "
                              "region by its surroundings (0.3-0.6 stays closer to the surroundings)")
     parser.add_argument("--model", type=Path, help="generator weights (default: the shipped one for the task)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--threads", type=THREADS, help="torch CPU threads")
     parser.set_defaults(run=run)
 
@@ -67,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     require_same_grid(channels[0], region, what="region")
     region = region.with_array((region.array > 0).astype(np.uint8))
     anatomy = load_image(args.anatomy, "anatomy") if args.anatomy else None
-    engine = DiffusionSynthesizer.from_options("inpaint", model=args.model, device=args.device, steps=args.steps,
-                                               threads=args.threads)
+    options = EngineOptions(model=str(args.model) if args.model else "", steps=args.steps, threads=args.threads)
+    engine = DiffusionSynthesizer.from_options("inpaint", options, device=args.device)
     # Everything is built in a scratch folder: a refusal, a failure or Ctrl-C leaves --out untouched.
     with publish() as outputs:
         scratch = outputs.folder(args.out)

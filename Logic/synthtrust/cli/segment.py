@@ -11,6 +11,7 @@ import numpy as np
 from synthtrust.cli.common import name_list
 from synthtrust.errors import InputError
 from synthtrust.labels.schema import TASK_SCHEMAS
+from synthtrust.models.device import DEVICES
 from synthtrust.outputs import check_distinct, check_output_file, publish
 
 # What a single unnamed image is taken to be when a shipped default is used.
@@ -36,7 +37,7 @@ def add_parser(subparsers) -> None:
                         help="a checkpoint (.safetensors or .pt/.pth with its <name>.json config) or a MONAI "
                              "bundle folder; default: the shipped model for --task and --channels")
     parser.add_argument("--model-config", type=Path, help="config JSON of --model when it is not <name>.json")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+    parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto takes a CUDA GPU when available (default)")
     parser.add_argument("--probabilities", type=Path,
                         help="also write class probabilities as a 4D image (one volume per class, in the order "

@@ -26,8 +26,11 @@ from synthtrust.cli.common import (
 )
 from synthtrust.errors import InputError
 from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
+from synthtrust.models.device import DEVICES
 from synthtrust.outputs import CSV_EXTENSIONS, check_output_file, publish
+from synthtrust.synthesis.diffusion.config import SCHEDULERS
 from synthtrust.synthesis.engines import ENGINE_NAMES
+from synthtrust.synthesis.options import EngineOptions
 
 TRANSMURALITY_LEVELS = BoundedList(POSITIVE_FRACTION)
 TUMOUR_SIZES = BoundedList(POSITIVE_MILLIMETRES)
@@ -69,7 +72,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--engine", choices=ENGINE_NAMES, default="template")
     parser.add_argument("--model", type=Path, help="generator for the learned engines (default: the shipped one)")
     parser.add_argument("--steps", type=STEPS, default=25, help="sampling steps of the learned engines")
-    parser.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
+    parser.add_argument("--scheduler", choices=SCHEDULERS, default="ddim")
     parser.add_argument("--guidance", type=GUIDANCE, default=0.0, help="segmenter-guidance weight (0 = off)")
     parser.add_argument("--candidates", type=CANDIDATES, default=1, help="quality filter: candidates per variant")
     parser.add_argument("--quality-threshold", type=FRACTION,
@@ -77,7 +80,7 @@ def add_parser(subparsers) -> None:
                              "default 0.6 when --candidates > 1)")
     parser.add_argument("--variants", type=VARIANTS, default=1, help="synthetic variants per edit")
     parser.add_argument("--seed", type=SEED, default=0, help="random seed: the same seed gives the same result")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--segmenter", type=Path, help="segmenter (default: the shipped one for the channels)")
     parser.add_argument("--hd95", choices=tuple(HD95_CONVENTIONS), default=DEFAULT_HD95,
                         help="HD95 convention: brats (pooled 95th percentile, as the official BraTS evaluation; "
@@ -139,10 +142,11 @@ def run(args: argparse.Namespace) -> int:
     points, existing = _check_edits(args, channels)
     segmenter = (load_segmenter(args.segmenter, args.device, args.task) if args.segmenter
                  else load_default_segmenter(args.task, modalities, args.device))
-    synthesizer = make_synthesizer(args.engine, task=args.task, channels=modalities, device=args.device,
-                                   steps=args.steps, model=args.model, scheduler=args.scheduler,
-                                   guidance=args.guidance, segmenter=segmenter, candidates=args.candidates,
-                                   quality_threshold=args.quality_threshold)
+    options = EngineOptions(model=str(args.model) if args.model else "", steps=args.steps, scheduler=args.scheduler,
+                            guidance=args.guidance, candidates=args.candidates,
+                            quality_threshold=args.quality_threshold)
+    synthesizer = make_synthesizer(args.engine, options, task=args.task, channels=modalities, device=args.device,
+                                   segmenter=segmenter)
     rows = run_sweep(points, args.task, channels, modalities, schema, synthesizer, segmenter, args.variants,
                      args.seed, progress=_progress, existing_lesion=existing, hd95=args.hd95)
     record = make_record("sweep", inputs={f"image_{c}": p for c, p in enumerate(args.image)},

@@ -24,9 +24,12 @@ from synthtrust.cli.common import (
 from synthtrust.imaging.io import load_channels, load_image, save_image
 from synthtrust.imaging.resample import resample_to
 from synthtrust.labels.schema import SCHEMA_NAMES, get_schema
+from synthtrust.models.device import DEVICES
 from synthtrust.outputs import check_output_folder, publish
 from synthtrust.provenance import make_record, write_json
+from synthtrust.synthesis.diffusion.config import SCHEDULERS
 from synthtrust.synthesis.engines import ENGINE_DESCRIPTIONS, ENGINE_NAMES
+from synthtrust.synthesis.options import PRECISIONS, EngineOptions
 
 RESAMPLING = Bounded(int, 1, 20)
 GUIDANCE_SHARE = BoundedList(FRACTION, counts=(2,), increasing=True)
@@ -57,7 +60,7 @@ def add_parser(subparsers) -> None:
     learned.add_argument("--model", type=Path, help="generator weights (with <name>.json beside) or a MONAI bundle "
                                                    "folder; default: the shipped generator for the task and channels")
     learned.add_argument("--steps", type=STEPS, default=25, help="sampling steps (default 25)")
-    learned.add_argument("--scheduler", choices=("ddim", "ddpm"), default="ddim")
+    learned.add_argument("--scheduler", choices=SCHEDULERS, default="ddim")
     learned.add_argument("--resampling", type=RESAMPLING, default=1,
                          help="inpaint: RePaint resampling passes per step (default 1 = none; 2-5 blend the region "
                               "better at that many times the cost)")
@@ -65,8 +68,8 @@ def add_parser(subparsers) -> None:
                          help="segmenter-guidance weight (0 = off; try 1-3)")
     learned.add_argument("--guidance-steps", default=(0.0, 0.5), type=GUIDANCE_SHARE,
                          help="share of the steps that are guided, as start,end (default 0,0.5: the first half)")
-    learned.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    learned.add_argument("--precision", choices=("float32", "bfloat16", "float16"), default="float32",
+    learned.add_argument("--device", choices=DEVICES, default="auto")
+    learned.add_argument("--precision", choices=PRECISIONS, default="float32",
                          help="network precision on CUDA (autocast); the CPU always uses float32")
     learned.add_argument("--threads", type=THREADS, help="torch CPU threads")
     learned.add_argument("--whole-image", action="store_true",
@@ -82,6 +85,17 @@ def add_parser(subparsers) -> None:
                         help="resample the lesion onto the image grid (nearest neighbour) when the grids differ, "
                              "instead of refusing")
     parser.set_defaults(run=run)
+
+
+def engine_options(args: argparse.Namespace) -> EngineOptions:
+    """The engine options given on the command line, as the one typed definition the engines read."""
+    options = EngineOptions(model=str(args.model) if args.model else "", steps=args.steps, scheduler=args.scheduler,
+                            guidance=args.guidance, guidance_steps=list(args.guidance_steps),
+                            precision=args.precision, threads=args.threads, resampling=args.resampling,
+                            whole_image=args.whole_image, quality_threshold=args.quality_threshold,
+                            candidates=args.candidates)
+    options.check()
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,12 +119,9 @@ def run(args: argparse.Namespace) -> int:
         from synthtrust.segmentation.loading import load_segmenter
 
         segmenter = load_segmenter(args.segmenter, args.device)
-    synthesizer = make_synthesizer(
-        args.engine, task=SCHEMA_TASKS.get(schema.name), channels=modalities, model=args.model,
-        device=args.device, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance,
-        guidance_steps=tuple(args.guidance_steps), precision=args.precision, threads=args.threads, resampling=args.resampling,
-        whole_image=args.whole_image, quality_threshold=args.quality_threshold, candidates=args.candidates,
-        segmenter=segmenter)
+    options = engine_options(args)
+    synthesizer = make_synthesizer(args.engine, options, task=SCHEMA_TASKS.get(schema.name), channels=modalities,
+                                   device=args.device, segmenter=segmenter)
     # Refuse bad input (lesion, model, anatomy, region size) before printing progress or writing anything.
     synthesizer.prepare(channels, lesion, schema, modalities, anatomy)
     # Build the whole result in a scratch folder first: a failure or Ctrl-C leaves --out untouched.
@@ -134,11 +145,8 @@ def run(args: argparse.Namespace) -> int:
         record = make_record("synthesize",
                              inputs={**{f"image_{c}": p for c, p in enumerate(args.image)}, "lesion": args.lesion},
                              parameters={"engine": args.engine, "schema": schema.name, "modalities": modalities,
-                                         "seed": args.seed, "variants": args.variants, "steps": args.steps,
-                                         "scheduler": args.scheduler, "resampling": args.resampling, "guidance": args.guidance,
-                                         "guidance_steps": list(args.guidance_steps), "device": args.device,
-                                         "quality_threshold": args.quality_threshold, "candidates": args.candidates,
-                                         "model": str(args.model) if args.model else "default"},
+                                         "seed": args.seed, "variants": args.variants, "device": args.device,
+                                         **options.to_json(), "model": options.model or "default"},
                              outputs={"folder": args.out}, variants=variants)
         write_json(record, scratch / "synthesis.json")
     print(f"wrote {args.variants} variant(s) x {len(channels)} channel(s) to {args.out}")

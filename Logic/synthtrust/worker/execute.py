@@ -3,6 +3,7 @@ here: only loading, calling the core, and writing files plus the run's record, :
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from synthtrust.results.records import Variant as VariantRecord
 from synthtrust.settings import RunSettings
 from synthtrust.sweep import dice_per_segment, run_sweep, scar_points, write_table
 from synthtrust.synthesis.engines import make_synthesizer
+from synthtrust.synthesis.options import EngineOptions
 from synthtrust.trust.factors import trust_over_variants
 from synthtrust.worker.observed import ObservedSegmenter, ObservedSynthesizer, Plan, load_segmenters
 from synthtrust.worker.protocol import Emitter, log
@@ -54,23 +56,24 @@ def _inputs(spec: RunSettings, folder: Path):
     return channels, lesion, anatomy, loaded["reference"]
 
 
-def _engine_options(spec: RunSettings) -> dict:
-    options = spec.engine_options.given()
-    model = options.get("model")
-    if model and not Path(model).exists():
-        from synthtrust.models.manifest import read_manifest, verify_model_file
+def _engine_options(spec: RunSettings) -> EngineOptions:
+    """The job's engine options with a manifest model id replaced by its verified weights file."""
+    model = spec.engine_options.model
+    if not model or Path(model).exists():
+        return spec.engine_options
+    from synthtrust.models.manifest import read_manifest, verify_model_file
 
-        generators = {e.id: e for e in read_manifest() if e.kind == "generator"}
-        if model not in generators:
-            raise InputError(f"generator model {model!r} is neither a file nor a generator of the manifest "
-                             f"({sorted(generators)}); choose a listed model or a local file")
-        verify_model_file(generators[model])  # a manifest model is checked against its sha256 before loading
-        options["model"] = str(generators[model].weights_path)
-    return {"task": spec.task, "channels": list(spec.modalities), "device": spec.device, **options}
+    generators = {e.id: e for e in read_manifest() if e.kind == "generator"}
+    if model not in generators:
+        raise InputError(f"generator model {model!r} is neither a file nor a generator of the manifest "
+                         f"({sorted(generators)}); choose a listed model or a local file")
+    verify_model_file(generators[model])  # a manifest model is checked against its sha256 before loading
+    return dataclasses.replace(spec.engine_options, model=str(generators[model].weights_path))
 
 
 def _make_synthesizer(spec: RunSettings):
-    return make_synthesizer(spec.engine, **_engine_options(spec))
+    return make_synthesizer(spec.engine, _engine_options(spec), task=spec.task, channels=list(spec.modalities),
+                            device=spec.device)
 
 
 def _save(image: Image, scratch: Path, name: str) -> str:

@@ -33,6 +33,7 @@ from synthtrust.synthesis.diffusion.model import (
     make_scheduler,
 )
 from synthtrust.synthesis.diffusion.sampler import SamplingRequest, StepProgress, sample
+from synthtrust.synthesis.options import EngineOptions
 
 SCHEMA_TASKS = {"brats": "brain-tumor", "emidec": "cardiac-scar"}
 # Share of the lesion that may lie outside the anatomy before the edit is refused (hand-drawn borders leak).
@@ -64,9 +65,11 @@ class DiffusionSynthesizer:
         self.notes: list[str] = []
 
     @classmethod
-    def from_options(cls, engine: str, **options) -> DiffusionSynthesizer:
-        known = set(cls.__init__.__code__.co_varnames[2:cls.__init__.__code__.co_argcount])
-        return cls(engine, **{k: v for k, v in options.items() if k in known and v is not None})
+    def from_options(cls, engine: str, options: EngineOptions, device: str = "auto",
+                     segmenter=None) -> DiffusionSynthesizer:
+        """The engine the typed options describe (unset options keep the defaults above)."""
+        options.check()
+        return cls(engine, device=device, segmenter=segmenter, **options.engine_arguments())
 
     # ------------------------------------------------------------------ models
     def load(self, task: str, modalities: list[str]) -> Generator:
