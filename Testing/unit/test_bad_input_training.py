@@ -151,7 +151,7 @@ def test_every_checkpoint_read_in_the_core_is_weights_only():
 
     calls = []
     for source in Path(synthtrust.__file__).parent.rglob("*.py"):
-        for line in source.read_text().splitlines():
+        for line in source.read_text(encoding="utf-8").splitlines():
             if re.search(r"\btorch\.(load|jit\.load)\(", line):
                 calls.append((source.name, line.strip()))
     assert calls, "no torch.load found: the scan looks in the wrong place"

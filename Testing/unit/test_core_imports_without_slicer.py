@@ -44,7 +44,7 @@ def test_the_mrml_adapter_is_the_one_place_that_imports_slicer():
     for path in (REPOSITORY / "Logic" / "synthtrust").rglob("*.py"):
         if "scene" in path.relative_to(REPOSITORY / "Logic" / "synthtrust").parts[:1]:
             continue
-        for line in path.read_text().splitlines():
+        for line in path.read_text(encoding="utf-8").splitlines():
             stripped = line.strip()
             if stripped.startswith(("import slicer", "from slicer", "import vtk", "from vtk", "import qt")):
                 offenders.append(f"{path.name}: {stripped}")

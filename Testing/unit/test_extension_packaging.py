@@ -22,13 +22,13 @@ SCHEMA_REQUIRED = {"$schema", "category", "scm_url"}
 
 
 def cmake_variable(name: str) -> str:
-    match = re.search(rf'set\({name} "([^"]*)"\)', (REPOSITORY / "CMakeLists.txt").read_text())
+    match = re.search(rf'set\({name} "([^"]*)"\)', (REPOSITORY / "CMakeLists.txt").read_text(encoding="utf-8"))
     assert match, f"{name} is not set in the top-level CMakeLists.txt"
     return match.group(1)
 
 
 def test_catalog_entry_has_only_schema_keys_and_the_required_ones():
-    entry = json.loads(CATALOG_ENTRY.read_text())
+    entry = json.loads(CATALOG_ENTRY.read_text(encoding="utf-8"))
     assert set(entry) <= SCHEMA_PROPERTIES
     assert SCHEMA_REQUIRED <= set(entry)
     assert entry["$schema"].endswith("slicer-extension-catalog-entry-schema-v1.0.1.json#")
@@ -36,14 +36,14 @@ def test_catalog_entry_has_only_schema_keys_and_the_required_ones():
 
 
 def test_catalog_entry_agrees_with_the_cmake_metadata():
-    entry = json.loads(CATALOG_ENTRY.read_text())
+    entry = json.loads(CATALOG_ENTRY.read_text(encoding="utf-8"))
     assert entry["category"] == cmake_variable("EXTENSION_CATEGORY")
     assert entry["build_dependencies"] == cmake_variable("EXTENSION_DEPENDS").split(";")
     assert entry["scm_url"].removesuffix(".git") == cmake_variable("EXTENSION_HOMEPAGE")
 
 
 def test_module_cmake_lists_every_helper_file():
-    listed = set(re.findall(r"\$\{MODULE_NAME\}Lib/(\w+\.py)", (REPOSITORY / "SynthTrustSlicer" / "CMakeLists.txt").read_text()))
+    listed = set(re.findall(r"\$\{MODULE_NAME\}Lib/(\w+\.py)", (REPOSITORY / "SynthTrustSlicer" / "CMakeLists.txt").read_text(encoding="utf-8")))
     present = {p.name for p in (REPOSITORY / "SynthTrustSlicer" / "SynthTrustSlicerLib").glob("*.py")}
     assert sorted(present - listed) == [], "add these to MODULE_PYTHON_SCRIPTS in SynthTrustSlicer/CMakeLists.txt"
     assert sorted(listed - present) == []
@@ -51,11 +51,11 @@ def test_module_cmake_lists_every_helper_file():
 
 def test_code_that_only_the_readme_figures_and_tests_use_is_not_installed():
     # The headless results picture (scripts/headless_render) serves the README figure and the rendering tests.
-    top = (REPOSITORY / "CMakeLists.txt").read_text()
+    top = (REPOSITORY / "CMakeLists.txt").read_text(encoding="utf-8")
     assert sorted(re.findall(r"install\(DIRECTORY (\S+)", top)) == ["Logic/synthtrust", "Resources"]
     shipped = [*(REPOSITORY / "Logic" / "synthtrust").rglob("*.py"), *(REPOSITORY / "SynthTrustSlicer").rglob("*.py")]
     imports = re.compile(r"^\s*(from|import) headless_render", re.M)
-    assert [p.name for p in shipped if imports.search(p.read_text())] == []
+    assert [p.name for p in shipped if imports.search(p.read_text(encoding="utf-8"))] == []
     assert not list((REPOSITORY / "SynthTrustSlicer" / "SynthTrustSlicerLib").glob("render*.py"))
 
 
@@ -71,7 +71,7 @@ def test_module_files_import_no_heavy_package_at_import_time():
 
     folder = REPOSITORY / "SynthTrustSlicer"
     for path in [folder / "SynthTrustSlicer.py", *sorted((folder / "SynthTrustSlicerLib").glob("*.py"))]:
-        tree = ast.parse(path.read_text())
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         names = {a.name.split(".")[0] for n in top if isinstance(n, ast.Import) for a in n.names}
         names |= {(n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom)}
@@ -79,7 +79,7 @@ def test_module_files_import_no_heavy_package_at_import_time():
 
 
 def test_the_build_tree_copy_runs_on_every_build_not_once_at_configure_time():
-    text = (REPOSITORY / "SynthTrustSlicer" / "CMakeLists.txt").read_text()
+    text = (REPOSITORY / "SynthTrustSlicer" / "CMakeLists.txt").read_text(encoding="utf-8")
     code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     assert "file(COPY" not in code, "a configure-time copy goes stale when Resources/ or the core is edited"
     target = re.search(r"add_custom_target\(\$\{MODULE_NAME\}BuildTreeFiles ALL(.*?)\)\n", code, re.S)
@@ -108,10 +108,10 @@ def test_the_build_tree_copy_follows_an_edit_and_leaves_out_bytecode(tmp_path):
     (source / "Logic" / "synthtrust" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     run_copy_script(source, build)
     copied = build / "SynthTrustSlicer" / "Resources" / "UI" / "SynthTrustSlicer.ui"
-    assert copied.read_text() == "<ui>first</ui>" and (build / "synthtrust" / "__init__.py").is_file()
+    assert copied.read_text(encoding="utf-8") == "<ui>first</ui>" and (build / "synthtrust" / "__init__.py").is_file()
     assert not (build / "synthtrust" / "__pycache__").exists()
     ui.write_text("<ui>edited</ui>")
     stat = ui.stat()
     os.utime(ui, (stat.st_atime, stat.st_mtime + 10))  # an edit made after the first build
     run_copy_script(source, build)
-    assert copied.read_text() == "<ui>edited</ui>"
+    assert copied.read_text(encoding="utf-8") == "<ui>edited</ui>"

@@ -100,7 +100,7 @@ def targets(statement: ast.stmt, module: Module, modules: dict[str, Module]) -> 
 def modules() -> dict[str, Module]:
     modules = collect_modules()
     for module in modules.values():
-        tree = ast.parse(module.path.read_text(), str(module.path))
+        tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
         for statement, at_start_up in import_nodes(tree.body, True):
             names = targets(statement, module, modules)
             module.imports |= names

@@ -55,7 +55,7 @@ def test_the_manifest_lists_and_verifies_the_shipped_models_where_torch_monai_an
                           timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    shipped = json.loads((REPOSITORY / "Resources" / "Models" / "manifest.json").read_text())["models"]
+    shipped = json.loads((REPOSITORY / "Resources" / "Models" / "manifest.json").read_text(encoding="utf-8"))["models"]
     for kind in ("segmenter", "generator"):
         assert sorted(result["listed"][kind]) == sorted(m["id"] for m in shipped if m.get("kind", "segmenter") == kind)
     assert "brain-tumor-t1-unet" in result["per_task"]["brain-tumor"]
@@ -72,7 +72,7 @@ def test_the_blocking_finder_of_that_test_really_blocks_torch():
 def imported_names(path: Path) -> list[tuple[str, str]]:
     """(module, name) of every ``from synthtrust... import name`` in a file, at any depth."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("synthtrust"):
             found += [(node.module, alias.name) for alias in node.names]
     return found

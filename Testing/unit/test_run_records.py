@@ -58,7 +58,7 @@ def _assert_same(expected, actual, path="golden"):
 
 
 def test_the_worker_and_the_demo_loop_give_the_numbers_recorded_before_the_typed_records():
-    golden = json.loads(GOLDEN.read_text())
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for row in golden["heart_sweep"]["sweep_rows"]:
         for old, new in RENAMED_SWEEP_KEYS.items():
             if old in row:
