@@ -28,6 +28,7 @@ from synthtrust.errors import InputError
 from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
 from synthtrust.models.device import DEVICES
 from synthtrust.outputs import CSV_EXTENSIONS, check_output_file, publish
+from synthtrust.settings import SweepSettings
 from synthtrust.synthesis.diffusion.config import SCHEDULERS
 from synthtrust.synthesis.engines import ENGINE_NAMES
 from synthtrust.synthesis.options import EngineOptions
@@ -105,10 +106,15 @@ def _check_edits(args: argparse.Namespace, channels) -> tuple[list, object | Non
     if args.task == "cardiac-scar":
         if not args.labels:
             raise InputError("a scar sweep needs --labels, the EMIDEC label map with the myocardium")
+        # The same typed grid as the panel's sweep job (irregularity and MVO at its defaults).
+        grid = SweepSettings(segments=args.segments, transmurality=args.transmurality, extent=args.extent,
+                             seed=args.seed)
+        grid.check()
         labels = load_image(args.labels, "labels")
-        check_scar_request(labels, args.segments, args.transmurality, args.extent, image=channels[0],
+        check_scar_request(labels, grid.segments, grid.transmurality, grid.extent, image=channels[0],
                            name=f"label map {args.labels}")
-        points = scar_points(labels, args.segments, args.transmurality, args.extent, seed=args.seed)
+        points = scar_points(labels, grid.segments, grid.transmurality, grid.extent, grid.irregularity, grid.mvo,
+                             grid.seed)
     else:
         if not args.centers:
             raise InputError("a tumour sweep needs --centers 'x,y,z;x,y,z' (RAS mm by default)")
