@@ -23,8 +23,10 @@ from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image, require_same_grid
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.models.channels import canonical_channel
+from synthtrust.segmentation.loading import load_default_segmenter
 from synthtrust.synthesis.base import SynthesisResult, validate_synthesis_inputs
 from synthtrust.synthesis.diffusion import region as grid
+from synthtrust.synthesis.diffusion.guidance import SegmenterGuidance
 from synthtrust.synthesis.diffusion.memory import after_out_of_memory, estimate_sampling_bytes, pick_device
 from synthtrust.synthesis.diffusion.model import (
     Generator,
@@ -92,8 +94,6 @@ class DiffusionSynthesizer:
 
     def guidance_segmenter(self, task: str, modalities: list[str]):
         if self.segmenter is None:
-            from synthtrust.segmentation.loading import load_default_segmenter
-
             self.segmenter = load_default_segmenter(task, modalities, device="cpu")
         return self.segmenter
 
@@ -246,8 +246,6 @@ class DiffusionSynthesizer:
         return weight > 0, weight
 
     def _guidance(self, task, modalities, config, labels_crop, region, generate):
-        from synthtrust.synthesis.diffusion.guidance import SegmenterGuidance
-
         segmenter = self.guidance_segmenter(task, modalities)
         if sorted(segmenter.config.channels) != sorted(config.channels):
             raise InputError(f"guidance segmenter {segmenter.model_id} reads {segmenter.config.channels}, the "
