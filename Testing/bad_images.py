@@ -93,7 +93,7 @@ def write_nrrd(path: Path, array: np.ndarray, *, spacing=(1.0, 1.0, 1.0), origin
     if path.suffix == ".nhdr":
         data_file = path.with_suffix(".raw")
         data_file.write_bytes(voxels)
-        path.write_text("\n".join(lines + [f"data file: {data_file.name}"]) + "\n")
+        path.write_text("\n".join(lines + [f"data file: {data_file.name}"]) + "\n", encoding="utf-8")
     else:
         path.write_bytes(("\n".join(lines) + "\n\n").encode() + voxels)
     return path

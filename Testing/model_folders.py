@@ -52,11 +52,11 @@ def write_bundle(folder: Path, network: torch.nn.Module, inference: dict, meta: 
     (folder / "configs").mkdir(parents=True)
     (folder / "models").mkdir()
     if config_format == "json":
-        (folder / "configs" / "inference.json").write_text(json.dumps(inference, indent=2))
+        (folder / "configs" / "inference.json").write_text(json.dumps(inference, indent=2), encoding="utf-8")
     else:
-        (folder / "configs" / f"inference.{config_format}").write_text(yaml.safe_dump(inference, sort_keys=False))
+        (folder / "configs" / f"inference.{config_format}").write_text(yaml.safe_dump(inference, sort_keys=False), encoding="utf-8")
     if meta is not None:
-        (folder / "configs" / "metadata.json").write_text(json.dumps(meta, indent=2))
+        (folder / "configs" / "metadata.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     if weights == "safetensors":
         from safetensors.torch import save_file
 

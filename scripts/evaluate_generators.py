@@ -355,12 +355,12 @@ def card_section(results: dict, task: str) -> str:
 
 def update_card(path: Path, section: str) -> None:
     """Replace the card's "Measured quality and speed" section (up to the next heading) with ``section``."""
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     start = text.find("## Measured quality and speed")
     if start < 0:
         raise SystemExit(f"{path} has no 'Measured quality and speed' section")
     end = text.find("\n## ", start + 1)
-    path.write_text(text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else ""))
+    path.write_text(text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else ""), encoding="utf-8")
 
 
 def main() -> None:
@@ -387,7 +387,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     root = data_root(args.data_root)
-    results = json.loads(args.out.read_text()) if args.out.exists() and args.only != "all" else {}
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() and args.only != "all" else {}
     stamp = {"command": "python scripts/evaluate_generators.py " + " ".join(sys.argv[1:]),
              "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__,
              "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
@@ -414,7 +414,7 @@ def main() -> None:
     for key in ("speed", "brain", "scar", "healthy", "healthy_held_out"):
         if key in results and key in measured:
             results[key].update(stamp)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: (v.get("settings", {}) and {n: s["summary"] for n, s in v["settings"].items()})
                       or v.get("summary", v) for k, v in results.items() if k in measured}, indent=1))
     if args.update_cards:

@@ -125,7 +125,7 @@ def _heart_job(folder: Path, kind: str) -> None:
 
 
 def _write_job(folder: Path, spec: dict) -> None:
-    (folder / "job.json").write_text(json.dumps(spec, indent=2))
+    (folder / "job.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
 
 
 def _run_worker(folder: Path) -> dict:
@@ -133,7 +133,7 @@ def _run_worker(folder: Path) -> dict:
     from synthtrust.worker.protocol import Emitter
 
     outputs = run_job(folder, Emitter(io.StringIO()))
-    return json.loads((outputs / "results.json").read_text())
+    return json.loads((outputs / "results.json").read_text(encoding="utf-8"))
 
 
 def _demo_heart() -> dict:
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
     else:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        args.out.write_text(text + "\n", encoding="utf-8")
         print(f"wrote {args.out} ({len(text)} characters)")
     return 0
 

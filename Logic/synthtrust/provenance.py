@@ -107,7 +107,7 @@ def write_json(data: dict, path: str | os.PathLike) -> Path:
     path = Path(path)
     text = json_text(data)  # before the temporary file exists, so a failure leaves nothing behind
     with atomic_path(path) as temporary:
-        with open(temporary, "w") as handle:
+        with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
     return path
 

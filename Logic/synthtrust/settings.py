@@ -140,5 +140,5 @@ class RunSettings(StrictSettings):
 
     def write(self, folder: str | Path) -> Path:
         path = Path(folder) / "job.json"
-        path.write_text(json.dumps(self.to_json(), indent=2, allow_nan=False))
+        path.write_text(json.dumps(self.to_json(), indent=2, allow_nan=False), encoding="utf-8")
         return path

@@ -113,7 +113,7 @@ def write_table(rows: list[SweepRow], path: str | Path) -> Path:
     atomically."""
     flat = [row.values() for row in rows]  # NaN stays "nan" in the CSV, as a spreadsheet reads it
     path = Path(path)
-    with atomic_path(path) as temporary, open(temporary, "w", newline="") as handle:
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=sweep_csv_columns(flat))
         writer.writeheader()
         writer.writerows(flat)

@@ -14,7 +14,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def shipped_models() -> list:
-    manifest = json.loads((REPOSITORY / "Resources" / "Models" / "manifest.json").read_text())
+    manifest = json.loads((REPOSITORY / "Resources" / "Models" / "manifest.json").read_text(encoding="utf-8"))
     return manifest.get("models", [])
 
 
@@ -26,11 +26,11 @@ def test_demo_writes_report_metrics_and_a_scene_that_reopens(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "synthtrust", "demo", "--out", str(out), "--fast"],
                                capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    report = (out / "report.html").read_text()
+    report = (out / "report.html").read_text(encoding="utf-8")
     assert "Trust over the variants" in report and "Empty-mask policy" in report
     for png in ("images/brain_tumour.png", "images/cardiac_scar.png"):
         assert (out / png).stat().st_size > 10_000
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     brain = metrics["cases"]["brain_tumour"]
     assert brain["variants"][0]["metrics"]["empty_policy"]["name"] == "brats"
     assert brain["variants"][0]["audits"]["off_target_change"]["voxels_changed"] == 0

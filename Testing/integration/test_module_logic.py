@@ -195,7 +195,7 @@ def is_running(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     try:
         # A killed orphan may stay a zombie until PID 1 reaps it: it is not running.
-        return "\nState:\tZ" not in status.read_text()
+        return "\nState:\tZ" not in status.read_text(encoding="utf-8")
     except FileNotFoundError:
         return False
 
@@ -270,7 +270,7 @@ def test_an_import_that_fails_halfway_removes_every_node_it_added(session, brain
                "modalities": ["t1"], "seed": 0, "segmenters": [], "trust": [], "edit": None,
                "variants": [{**variant, "index": 0, "channels": ["good.nrrd"]},
                             {**variant, "index": 1, "channels": ["missing.nrrd"]}]}
-    (outputs / "results.json").write_text(json.dumps(results))
+    (outputs / "results.json").write_text(json.dumps(results), encoding="utf-8")
     worker = FinishedWorker(outputs)
     logic = SynthTrustSlicerLogic(session, launcher=lambda folder: worker, temporary_root=str(tmp_path))
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)
@@ -286,7 +286,7 @@ def test_a_run_cancelled_after_its_worker_finished_imports_nothing(session, brai
     # What closing the scene during a run does: the results that arrive afterwards are not imported.
     outputs = tmp_path / "outputs"
     outputs.mkdir()
-    (outputs / "results.json").write_text("{}")  # never read: a cancelled job does not import
+    (outputs / "results.json").write_text("{}", encoding="utf-8")  # never read: a cancelled job does not import
     worker = FinishedWorker(outputs)
     logic = SynthTrustSlicerLogic(session, launcher=lambda folder: worker, temporary_root=str(tmp_path))
     lesion = logic.place_tumor_segmentation(brain, TUMOUR_CENTER_RAS, {"size_mm": 14}, seed=1)

@@ -104,7 +104,7 @@ def test_the_cli_chain_places_synthesizes_segments_and_evaluates_a_real_brain(tm
     ras = f"{-centre[0]},{-centre[1]},{centre[2]}"
     assert main(["place-tumor", "--image", str(flair), f"--center={ras}", "--size", "30", "--seed", "4",
                  "--out", str(tmp_path / "tumour.nii.gz")]) == 0
-    assert json.loads((tmp_path / "tumour.provenance.json").read_text())["edit"]["parameters"]["seed"] == 4
+    assert json.loads((tmp_path / "tumour.provenance.json").read_text(encoding="utf-8"))["edit"]["parameters"]["seed"] == 4
     assert main(["synthesize", "--image", str(flair), "--image", str(t1c), "--modalities", "flair,t1c",
                  "--lesion", str(tmp_path / "tumour.nii.gz"), "--out", str(tmp_path / "synthetic")]) == 0
     assert (tmp_path / "synthetic" / "variant_0_1.nii.gz").exists()
@@ -114,7 +114,7 @@ def test_the_cli_chain_places_synthesizes_segments_and_evaluates_a_real_brain(tm
     assert main(["evaluate", "--reference", str(tmp_path / "tumour.nii.gz"), "--prediction",
                  str(tmp_path / "prediction.nii.gz"), "--schema", "brats", "--json",
                  str(tmp_path / "metrics.json")]) == 0
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     # The prediction also contains the real tumour, so only the whole-tumour overlap with the placed
     # tumour is checked loosely; the real tumour counts as false positive lesion.
     assert metrics["regions"]["WT"]["dice"] > 0.4

@@ -155,7 +155,7 @@ def install(blocked=(), slicer_version: tuple[int, int] = (5, 10), pytorch_exten
     home = Path(tempfile.mkdtemp(prefix="slicer-home-"))
     (home / "bin").mkdir()
     launcher = home / "bin" / "PythonSlicer"
-    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
     launcher.chmod(0o755)
     app.slicerHome = str(home)
     attributes = {"app": app, "ScriptedLoadableModule": modules["slicer.ScriptedLoadableModule"],

@@ -109,7 +109,7 @@ def main(out: Path) -> None:
     QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     out.mkdir(parents=True, exist_ok=True)
     report = {"first_run": first_run(out), "no_extension": without_the_pytorch_extension()}
-    (out / "fresh_slicer.json").write_text(json.dumps(report, indent=1, default=str))
+    (out / "fresh_slicer.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -83,19 +83,19 @@ def test_a_bundle_referring_to_an_undefined_id_is_refused(capfd, folder):
 
 def test_a_yaml_bundle_with_a_syntax_error_is_refused_on_one_line(capfd, folder):
     model = bundle(folder, config_format="yaml")
-    (model / "configs" / "inference.yaml").write_text("network_def:\n  _target_: UNet\n  channels: [4, 8\n")
+    (model / "configs" / "inference.yaml").write_text("network_def:\n  _target_: UNet\n  channels: [4, 8\n", encoding="utf-8")
     refuse(capfd, segment(folder, model), folder, "inference.yaml is not valid YAML", "line")
 
 
 def test_a_yaml_bundle_that_is_not_a_mapping_is_refused(capfd, folder):
     model = bundle(folder, config_format="yaml")
-    (model / "configs" / "inference.yaml").write_text("- UNet\n- 4\n")
+    (model / "configs" / "inference.yaml").write_text("- UNet\n- 4\n", encoding="utf-8")
     refuse(capfd, segment(folder, model), folder, "holds a list, not a mapping")
 
 
 def test_a_bundle_with_invalid_metadata_json_is_refused(capfd, folder):
     model = bundle(folder)
-    (model / "configs" / "metadata.json").write_text("{\"name\": ")
+    (model / "configs" / "metadata.json").write_text("{\"name\": ", encoding="utf-8")
     refuse(capfd, segment(folder, model), folder, "metadata", "is not valid JSON")
 
 
@@ -155,10 +155,10 @@ def test_a_manifest_model_whose_weights_do_not_match_their_sha256_is_refused(cap
     models = folder / "Resources" / "Models"
     models.mkdir(parents=True)
     (models / "t1.safetensors").write_bytes(b"weights that were replaced")
-    (models / "t1.json").write_text("{}")
+    (models / "t1.json").write_text("{}", encoding="utf-8")
     entry = {"id": "t1-default", "task": "brain-tumor", "channels": ["t1"], "file": "t1.safetensors",
              "sha256": "0" * 64}
-    (models / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    (models / "manifest.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
     monkeypatch.setenv("SYNTHTRUST_RESOURCES", str(folder / "Resources"))
     refuse(capfd, ["segment", "--task", "brain-tumor", "--image", folder / "flair.nii.gz", "--device", "cpu",
                    "--out", folder / "prediction.nii.gz"], folder, "t1-default", "sha256", "the manifest says 0000")

@@ -115,7 +115,7 @@ def test_segment_refuses_probabilities_and_labels_in_one_file(tmp_path, capfd, b
 
 
 def test_segment_refuses_probabilities_in_a_format_no_image_writer_knows(tmp_path, capfd, brain):
-    (tmp_path / "net.json").write_text("{}")
+    (tmp_path / "net.json").write_text("{}", encoding="utf-8")
     refuse(capfd, segment(brain[0], tmp_path / "pred.nii.gz", "--probabilities", tmp_path / "net.json"), tmp_path,
            "--probabilities", "no known writer")
 
@@ -126,7 +126,7 @@ def test_evaluate_refuses_its_json_written_over_the_reference(tmp_path, capfd, b
 
 def test_evaluate_refuses_its_json_written_over_an_inputs_provenance(tmp_path, capfd, brain):
     record = tmp_path / "lesion.provenance.json"
-    record.write_text('{"command": "place-tumor"}\n')
+    record.write_text('{"command": "place-tumor"}\n', encoding="utf-8")
     refuse(capfd, evaluate(brain[2], brain[2], record), tmp_path, "is the provenance record of the input")
 
 
@@ -354,7 +354,7 @@ def test_a_published_output_folder_gets_the_permissions_of_any_new_folder(tmp_pa
     umask = os.umask(0o022)
     try:
         with publish() as outputs:
-            (outputs.folder(tmp_path / "out") / "a.json").write_text("{}")
+            (outputs.folder(tmp_path / "out") / "a.json").write_text("{}", encoding="utf-8")
             outputs.file(tmp_path / "b.json")
     finally:
         os.umask(umask)

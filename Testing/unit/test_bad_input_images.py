@@ -284,7 +284,7 @@ def test_evaluate_json_with_an_empty_region_is_strict_json_naming_its_policy(tmp
     reference = write_good(tmp_path / "reference.nii.gz", labels)
     prediction = write_good(tmp_path / "prediction.nii.gz", labels)
     assert main([str(a) for a in evaluate(reference, prediction, tmp_path)]) == 0
-    result = json.loads((tmp_path / "metrics.json").read_text(), parse_constant=_refuse_constant)
+    result = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     et = result["regions"]["ET"]
     assert et["empty"] == "both" and et["dice"] == 1.0
     assert et["relative_volume_difference"] is None  # undefined with an empty reference: null, not NaN

@@ -37,12 +37,12 @@ def checkpoint(models):
 # train-segmenter -------------------------------------------------------------------------------------------------
 
 def test_train_segmenter_refuses_an_output_folder_that_is_a_file(tmp_path, capfd):
-    (tmp_path / "models").write_text("an existing file")
+    (tmp_path / "models").write_text("an existing file", encoding="utf-8")
     refuse(capfd, train_segmenter(tmp_path / "models"), tmp_path, "--out", "is a file")
 
 
 def test_train_segmenter_refuses_an_output_folder_under_a_file(tmp_path, capfd):
-    (tmp_path / "file").write_text("x")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
     refuse(capfd, train_segmenter(tmp_path / "file" / "models"), tmp_path, "is a file, not a folder")
 
 
@@ -67,7 +67,7 @@ def test_train_segmenter_refuses_numbers_out_of_range(tmp_path, capfd, models, o
 # train-generator -------------------------------------------------------------------------------------------------
 
 def test_train_generator_refuses_an_output_folder_that_is_a_file(tmp_path, capfd):
-    (tmp_path / "models").write_text("an existing file")
+    (tmp_path / "models").write_text("an existing file", encoding="utf-8")
     refuse(capfd, train_generator(tmp_path / "models"), tmp_path, "--out", "is a file")
 
 

@@ -32,7 +32,7 @@ def _job(root: Path, **changes) -> Path:
     job = {"kind": "run", "task": "brain-tumor", "channels": ["channel_0.nrrd"], "modalities": ["t1"],
            "lesion": "lesion.nrrd", "variants": 1, "device": "cpu"}
     job.update(changes)
-    (folder / "job.json").write_text(json.dumps({k: v for k, v in job.items() if v is not None}))
+    (folder / "job.json").write_text(json.dumps({k: v for k, v in job.items() if v is not None}), encoding="utf-8")
     return folder
 
 
@@ -54,13 +54,13 @@ def refuse_job(capsys, folder: Path, *expected: str, argv: list[str] | None = No
 
 def test_a_job_json_that_is_a_number_is_refused(tmp_path, capsys):
     folder = _job(tmp_path)
-    (folder / "job.json").write_text("3")
+    (folder / "job.json").write_text("3", encoding="utf-8")
     refuse_job(capsys, folder, "job.json must be a JSON object", "not the integer 3")
 
 
 def test_a_job_json_that_is_not_json_is_refused(tmp_path, capsys):
     folder = _job(tmp_path)
-    (folder / "job.json").write_text('{"kind": "run",')
+    (folder / "job.json").write_text('{"kind": "run",', encoding="utf-8")
     refuse_job(capsys, folder, "is not valid JSON", "rewrite it")
 
 
@@ -124,7 +124,7 @@ def test_a_link_inside_the_job_folder_pointing_outside_is_refused(tmp_path, caps
 
 def test_a_job_json_that_is_a_link_is_refused(tmp_path, capsys):
     folder = _job(tmp_path)
-    (tmp_path / "elsewhere.json").write_text((folder / "job.json").read_text())
+    (tmp_path / "elsewhere.json").write_text((folder / "job.json").read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "job.json").unlink()
     os.symlink(tmp_path / "elsewhere.json", folder / "job.json")
     refuse_job(capsys, folder, "job.json does not exist (or is a link)")
@@ -145,7 +145,7 @@ def test_an_unknown_engine_is_refused_naming_the_engines(tmp_path, capsys):
 def test_an_existing_outputs_folder_is_left_as_it_is(tmp_path, capsys):
     folder = _job(tmp_path)
     (folder / "outputs").mkdir()
-    (folder / "outputs" / "results.json").write_text("{}")
+    (folder / "outputs" / "results.json").write_text("{}", encoding="utf-8")
     refuse_job(capsys, folder, "already exists", "start a new job")
 
 

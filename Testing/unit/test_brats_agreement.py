@@ -211,7 +211,7 @@ def test_evaluate_with_brats_hd95_writes_what_the_official_package_computes_from
     assert main(["evaluate", "--reference", str(tmp_path / "reference.nii.gz"), "--prediction",
                  str(tmp_path / "prediction.nii.gz"), "--schema", "brats2023", "--hd95", "brats",
                  "--json", str(tmp_path / "metrics.json")]) == 0
-    written = json.loads((tmp_path / "metrics.json").read_text())
+    written = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     assert written["hd95_convention"]["name"] == "brats" and written["lesion_rules"]["name"] == "brats"
     theirs = _official_scores(official, str(tmp_path / "reference.nii.gz"), str(tmp_path / "prediction.nii.gz"))
     for region, values in theirs.items():

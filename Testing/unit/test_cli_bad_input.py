@@ -58,7 +58,7 @@ def test_evaluate_accepts_an_empty_prediction_and_follows_the_empty_mask_policy(
     assert code == 0
     import json
 
-    metrics = json.loads(out.read_text())
+    metrics = json.loads(out.read_text(encoding="utf-8"))
     assert metrics["regions"]["WT"]["dice"] == 0.0
     assert metrics["empty_policy"]
 
@@ -114,7 +114,7 @@ def test_zero_spacing_in_a_header_is_refused(tmp_path, capsys, label_pair):
     raw.write_bytes(np.zeros((12, 14, 16), np.uint8).tobytes())
     path.write_text("NRRD0004\ntype: uint8\ndimension: 3\nspace: left-posterior-superior\nsizes: 16 14 12\n"
                     "space directions: (0,0,0) (0,1,0) (0,0,1)\nkinds: domain domain domain\n"
-                    "endian: little\nencoding: raw\nspace origin: (0,0,0)\ndata file: zero.raw\n")
+                    "endian: little\nencoding: raw\nspace origin: (0,0,0)\ndata file: zero.raw\n", encoding="utf-8")
     out = tmp_path / "metrics.json"
     code, message = run_cli(capsys, "evaluate", "--reference", label_pair[0], "--prediction", path,
                             "--schema", "brats", "--json", out)
@@ -168,17 +168,17 @@ def test_a_refused_evaluation_leaves_an_earlier_metrics_file_untouched(tmp_path,
     from refusals import refuse
 
     out = tmp_path / "metrics.json"
-    out.write_text('{"earlier": true}\n')
+    out.write_text('{"earlier": true}\n', encoding="utf-8")
     other = write(tmp_path / "other.nii.gz", np.zeros((12, 14, 16), np.uint8), spacing=(0.5, 0.5, 2.0))
     refuse(capfd, ["evaluate", "--reference", label_pair[0], "--prediction", other, "--schema", "brats",
                    "--json", out], tmp_path, "--resample")
-    assert out.read_text() == '{"earlier": true}\n'
+    assert out.read_text(encoding="utf-8") == '{"earlier": true}\n'
 
 
 def test_an_evaluation_replaces_an_earlier_metrics_file_in_one_step(tmp_path, capsys, label_pair):
     out = tmp_path / "metrics.json"
-    out.write_text('{"earlier": true}\n')
+    out.write_text('{"earlier": true}\n', encoding="utf-8")
     code, _ = run_cli(capsys, "evaluate", "--reference", label_pair[0], "--prediction", label_pair[1],
                       "--schema", "brats", "--json", out)
-    assert code == 0 and "regions" in out.read_text()
+    assert code == 0 and "regions" in out.read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "pred.nii.gz", "ref.nii.gz"]

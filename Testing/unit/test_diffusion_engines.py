@@ -258,10 +258,10 @@ def test_generators_load_from_pt_files_and_monai_bundles_and_refuse_a_wrong_hash
     state = load_file(str(source))
     pt = tmp_path / "mine.pt"
     torch.save(state, pt)
-    (tmp_path / "mine.json").write_text(source.with_suffix(".json").read_text())
+    (tmp_path / "mine.json").write_text(source.with_suffix(".json").read_text(encoding="utf-8"), encoding="utf-8")
     assert load_generator(pt).config.task == "brain-tumor"
 
-    config = json.loads(source.with_suffix(".json").read_text())
+    config = json.loads(source.with_suffix(".json").read_text(encoding="utf-8"))
     bundle = tmp_path / "bundle"
     (bundle / "configs").mkdir(parents=True)
     (bundle / "models").mkdir()
@@ -270,17 +270,17 @@ def test_generators_load_from_pt_files_and_monai_bundles_and_refuse_a_wrong_hash
                    "out_channels": 2, "channels": config["network_channels"],
                    "attention_levels": config["attention_levels"], "num_res_blocks": 1, "num_head_channels": 16,
                    "norm_num_groups": 8}
-    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}))
+    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}), encoding="utf-8")
     extra = {k: v for k, v in config.items() if k not in ("format", "format_version")}
-    (bundle / "configs" / "metadata.json").write_text(json.dumps({"name": "tiny bundle", "synthtrust": extra}))
+    (bundle / "configs" / "metadata.json").write_text(json.dumps({"name": "tiny bundle", "synthtrust": extra}), encoding="utf-8")
     loaded = load_generator(bundle)
     assert all(torch.equal(value, state[key]) for key, value in loaded.network.state_dict().items())
     network_def["_target_"] = "$__import__('os').system('echo unsafe')"
-    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}))
+    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}), encoding="utf-8")
     with pytest.raises(InputError, match="never runs code from a model folder"):
         load_generator(bundle)
     network_def["_target_"] = "monai.networks.nets.UNet"
-    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}))
+    (bundle / "configs" / "inference.json").write_text(json.dumps({"network_def": network_def}), encoding="utf-8")
     with pytest.raises(InputError, match="'UNet' is not a DiffusionModelUNet"):
         load_generator(bundle)
 
@@ -296,5 +296,5 @@ def test_training_resumed_from_its_checkpoint_matches_an_uninterrupted_run(tmp_p
     resumed, _ = _train(tmp_path / "resumed", *BRAIN[:2], iterations=4, resume=True)
     assert resumed.resumed_from == 2 and np.allclose(resumed.losses, straight.losses, rtol=1e-5, atol=1e-6)
     assert (tmp_path / "resumed" / "tiny-brain-tumor_loss.png").stat().st_size > 1000
-    card = (tmp_path / "resumed" / "tiny-brain-tumor.md").read_text()
+    card = (tmp_path / "resumed" / "tiny-brain-tumor.md").read_text(encoding="utf-8")
     assert "resumed at iteration 2" in card and "Training data" in card

@@ -103,14 +103,14 @@ def test_the_build_tree_copy_follows_an_edit_and_leaves_out_bytecode(tmp_path):
     (source / "Resources" / "UI").mkdir(parents=True)
     (source / "Logic" / "synthtrust" / "__pycache__").mkdir(parents=True)
     ui = source / "Resources" / "UI" / "SynthTrustSlicer.ui"
-    ui.write_text("<ui>first</ui>")
-    (source / "Logic" / "synthtrust" / "__init__.py").write_text("")
+    ui.write_text("<ui>first</ui>", encoding="utf-8")
+    (source / "Logic" / "synthtrust" / "__init__.py").write_text("", encoding="utf-8")
     (source / "Logic" / "synthtrust" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     run_copy_script(source, build)
     copied = build / "SynthTrustSlicer" / "Resources" / "UI" / "SynthTrustSlicer.ui"
     assert copied.read_text(encoding="utf-8") == "<ui>first</ui>" and (build / "synthtrust" / "__init__.py").is_file()
     assert not (build / "synthtrust" / "__pycache__").exists()
-    ui.write_text("<ui>edited</ui>")
+    ui.write_text("<ui>edited</ui>", encoding="utf-8")
     stat = ui.stat()
     os.utime(ui, (stat.st_atime, stat.st_mtime + 10))  # an edit made after the first build
     run_copy_script(source, build)

@@ -319,7 +319,7 @@ def test_written_json_holds_null_for_undefined_numbers_and_parses_strictly(tmp_p
 
     data = {"dice": float("nan"), "hd95": np.float32("inf"), "values": np.array([1.0, np.nan]), "n": np.int64(3)}
     path = provenance.write_json(data, tmp_path / "metrics.json")
-    assert json.loads(path.read_text(), parse_constant=refuse_constant) == {
+    assert json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse_constant) == {
         "dice": None, "hd95": None, "values": [1.0, None], "n": 3}
 
 

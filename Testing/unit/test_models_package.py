@@ -119,7 +119,7 @@ def test_a_model_is_found_by_id_or_refused_listing_the_ids():
 
 def test_a_manifest_entry_with_a_path_outside_its_folder_is_refused(tmp_path):
     entry = {"id": "x", "task": "cardiac-scar", "channels": ["lge"], "file": "../x.safetensors", "sha256": "0" * 64}
-    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
     with pytest.raises(InputError, match="paths must be relative to the manifest's folder"):
         read_manifest(tmp_path / "manifest.json")
 
@@ -127,7 +127,7 @@ def test_a_manifest_entry_with_a_path_outside_its_folder_is_refused(tmp_path):
 def test_a_replaced_weight_file_fails_verification(tmp_path):
     (tmp_path / "x.safetensors").write_bytes(b"not the weights")
     entry = {"id": "x", "task": "cardiac-scar", "channels": ["lge"], "file": "x.safetensors", "sha256": "0" * 64}
-    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
     with pytest.raises(InputError, match="sha256 .* but the manifest says 0000"):
         verify_model_file(read_manifest(tmp_path / "manifest.json")[0])
 
@@ -155,7 +155,7 @@ def test_saved_weights_get_the_permissions_of_a_new_file_and_strict_json_metadat
     try:
         path = save_weights(torch.nn.Linear(2, 2), tmp_path / "w.safetensors", {"loss": float("nan"), "seed": 1})
         plain = tmp_path / "plain.txt"
-        plain.write_text("x")
+        plain.write_text("x", encoding="utf-8")
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640

@@ -57,7 +57,7 @@ def ui_object_names() -> dict[str, str]:
 
 
 def parameter_fields() -> dict[str, str]:
-    tree = ast.parse(MODULE_FILE.read_text())
+    tree = ast.parse(MODULE_FILE.read_text(encoding="utf-8"))
     wrapper = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "SynthTrustSlicerParameterNode")
     return {n.target.id: ast.unparse(n.annotation) for n in wrapper.body if isinstance(n, ast.AnnAssign)}
 
@@ -69,7 +69,7 @@ def test_every_widget_the_module_code_uses_exists_in_the_ui():
     sources = sorted(MODULE_DIR.rglob("*.py"))
     assert {"SynthTrustSlicer.py", "panel_state.py", "choices.py", "views.py", "lessons.py"} <= {p.name for p in sources}
     for source in sources:
-        text = source.read_text()
+        text = source.read_text(encoding="utf-8")
         used |= set(re.findall(r"\bui\.(\w+)", text))  # self.ui.x and ui.x
         # names handed to getattr(self.ui, name) from tuples of strings
         used |= set(re.findall(r'"(\w+(?:ComboBox|LineEdit|SpinBox|CheckBox|Button|Widget))"', text))

@@ -31,7 +31,7 @@ def images(tmp_path):
 def empty_resources(tmp_path, monkeypatch):
     models = tmp_path / "Resources" / "Models"
     models.mkdir(parents=True)
-    (models / "manifest.json").write_text(json.dumps({"models": []}))
+    (models / "manifest.json").write_text(json.dumps({"models": []}), encoding="utf-8")
     monkeypatch.setenv("SYNTHTRUST_RESOURCES", str(tmp_path / "Resources"))
     return models
 
@@ -52,7 +52,7 @@ def test_segment_writes_labels_probabilities_and_provenance_on_the_image_grid(tm
     assert set(np.unique(labels.array)) <= {0, 1, 2, 4}
     probabilities = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "probabilities.nii.gz")))
     assert probabilities.shape == (4, *reference.array.shape)
-    record = json.loads((tmp_path / "out" / "labels.provenance.json").read_text())
+    record = json.loads((tmp_path / "out" / "labels.provenance.json").read_text(encoding="utf-8"))
     assert record["segmenter"]["sha256"] and record["segmenter"]["device"] == "cpu"
     assert record["parameters"]["channels"] == ["t1c", "flair"]
 
@@ -78,12 +78,12 @@ def test_a_model_trained_by_the_cli_serves_as_the_default(tmp_path, images, empt
                       "--out", empty_resources, "--iterations", 3, "--seed", 1, "--dataset", "toy",
                       "--update-manifest")
     assert code == 0
-    manifest = json.loads((empty_resources / "manifest.json").read_text())
+    manifest = json.loads((empty_resources / "manifest.json").read_text(encoding="utf-8"))
     assert [m["id"] for m in manifest["models"]] == ["brain-tumor-flair-t1c-unet"]
 
     code, _ = run_cli(capsys, "segment", "--image", images[0], "--image", images[1], "--channels", "flair,t1c",
                       "--task", "brain-tumor", "--out", tmp_path / "labels.nii.gz")
 
     assert code == 0
-    record = json.loads((tmp_path / "labels.provenance.json").read_text())
+    record = json.loads((tmp_path / "labels.provenance.json").read_text(encoding="utf-8"))
     assert record["segmenter"]["model_id"] == "brain-tumor-flair-t1c-unet"

@@ -97,9 +97,9 @@ def write_bundle(folder, network: torch.nn.Module, network_def: dict, metadata: 
     (folder / "models").mkdir()
     inference = {"num_classes": 4, "network_def": network_def,
                  "inferer": {"_target_": "SlidingWindowInferer", "roi_size": [16, 16, 16], "overlap": 0.5}}
-    (folder / "configs" / "inference.json").write_text(json.dumps(inference))
+    (folder / "configs" / "inference.json").write_text(json.dumps(inference), encoding="utf-8")
     if metadata is not None:
-        (folder / "configs" / "metadata.json").write_text(json.dumps(metadata))
+        (folder / "configs" / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     torch.save(network.state_dict(), folder / "models" / "model.pt")
     return folder
 
@@ -176,9 +176,9 @@ def test_a_default_for_other_channels_is_refused_naming_the_available_ones(resou
 
 
 def test_a_default_whose_weights_do_not_match_the_manifest_sha256_is_refused(resources):
-    manifest = json.loads((resources / "manifest.json").read_text())
+    manifest = json.loads((resources / "manifest.json").read_text(encoding="utf-8"))
     manifest["models"][0]["sha256"] = "0" * 64
-    (resources / "manifest.json").write_text(json.dumps(manifest))
+    (resources / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
     with pytest.raises(InputError, match="sha256 .* but the manifest says 0000"):
         load_default_segmenter("brain-tumor", ["flair", "t1c"])
@@ -191,7 +191,7 @@ def test_the_shipped_manifest_is_valid_json_with_a_models_list():
 
 def test_a_config_written_by_hand_with_unknown_fields_is_refused(tmp_path):
     path = tmp_path / "model.json"
-    path.write_text(json.dumps({**tiny_config().to_dict(), "spacing": [1, 1, 1]}))
+    path.write_text(json.dumps({**tiny_config().to_dict(), "spacing": [1, 1, 1]}), encoding="utf-8")
 
     with pytest.raises(InputError, match="unknown fields \\['spacing'\\]"):
         NetworkConfig.load(path)

@@ -31,9 +31,9 @@ def test_a_tiny_training_run_lowers_the_loss_and_writes_every_file(tmp_path):
                  "toy-brain-tumor_loss.png", "toy-brain-tumor_loss.csv", "toy-brain-tumor.manifest-entry.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert set(report.validation_dice) == {"NCR", "ED", "ET", "TC", "WT"}
-    card = (tmp_path / "toy-brain-tumor.md").read_text()
+    card = (tmp_path / "toy-brain-tumor.md").read_text(encoding="utf-8")
     assert "Seed 0, 30 iterations" in card and "licence" in card and report.sha256 in card
-    entry = json.loads((tmp_path / "toy-brain-tumor.manifest-entry.json").read_text())
+    entry = json.loads((tmp_path / "toy-brain-tumor.manifest-entry.json").read_text(encoding="utf-8"))
     assert entry["sha256"] == report.sha256 and entry["channels"] == ["flair", "t1c"]
     assert entry["training_data"][0]["licence"] == "project-generated"
 

@@ -52,7 +52,7 @@ def test_train_generator_writes_weights_config_card_loss_curve_and_manifest_entr
     folder = toy_files["model"].parent
     for name in ("tiny.safetensors", "tiny.json", "tiny.md", "tiny_loss.png", "tiny.manifest-entry.json"):
         assert (folder / name).is_file(), name
-    entry = json.loads((folder / "tiny.manifest-entry.json").read_text())
+    entry = json.loads((folder / "tiny.manifest-entry.json").read_text(encoding="utf-8"))
     assert entry["kind"] == "generator" and entry["engines"] == ["inpaint", "conditional"]
 
 
@@ -62,7 +62,7 @@ def test_synthesize_with_inpainting_writes_each_variant_and_channel_and_its_reco
     names = sorted(p.name for p in out.iterdir())
     assert names == ["synthesis.json", "variant_0_0.nii.gz", "variant_0_1.nii.gz", "variant_1_0.nii.gz",
                      "variant_1_1.nii.gz"]
-    record = json.loads((out / "synthesis.json").read_text())
+    record = json.loads((out / "synthesis.json").read_text(encoding="utf-8"))
     assert [v["seed"] for v in record["variants"]] == [3, 4]
     assert record["variants"][0]["provenance"]["model_id"] == "tiny"
     lesion = load_image(toy_files["lesion"]).array > 0
@@ -87,7 +87,7 @@ def test_the_command_line_reaches_the_engine_as_typed_engine_options(toy_files, 
                                "guidance_steps": [0.1, 0.3], "precision": "float32", "resampling": 2,
                                "whole_image": False, "candidates": 1}
     assert (engine.steps, engine.scheduler, engine.guidance_steps, engine.resampling) == (2, "ddpm", (0.1, 0.3), 2)
-    parameters = json.loads((out / "synthesis.json").read_text())["parameters"]
+    parameters = json.loads((out / "synthesis.json").read_text(encoding="utf-8"))["parameters"]
     assert {k: parameters[k] for k in ("scheduler", "guidance_steps", "resampling", "steps")} == {
         "scheduler": "ddpm", "guidance_steps": [0.1, 0.3], "resampling": 2, "steps": 2}
 
@@ -115,7 +115,7 @@ def test_every_engine_option_is_taken_by_the_learned_engine_or_the_quality_filte
 def test_the_quality_filter_records_every_candidates_score_in_synthesis_json(toy_files, tmp_path):
     out = tmp_path / "filtered"
     assert _synthesize(toy_files, out, "--candidates", "2", "--quality-threshold", "0.0") == 0
-    report = json.loads((out / "synthesis.json").read_text())["variants"][0]["provenance"]["quality_filter"]
+    report = json.loads((out / "synthesis.json").read_text(encoding="utf-8"))["variants"][0]["provenance"]["quality_filter"]
     assert len(report["candidates"]) == 2 and report["pass_rate"] == 1.0 and report["segmenter"]
 
 
@@ -180,11 +180,11 @@ def test_a_model_for_other_modalities_with_the_same_channel_count_is_refused(toy
 
 
 def test_a_region_beyond_the_generators_limit_is_refused_before_any_output(toy_files, tmp_path, capsys):
-    config = json.loads(toy_files["model"].with_suffix(".json").read_text())
+    config = json.loads(toy_files["model"].with_suffix(".json").read_text(encoding="utf-8"))
     config["max_region"] = [4, 4, 4]
     small = tmp_path / "small"
     small.mkdir()
-    (small / "small.json").write_text(json.dumps(config))
+    (small / "small.json").write_text(json.dumps(config), encoding="utf-8")
     (small / "small.safetensors").write_bytes(toy_files["model"].read_bytes())
     message = _refused(capsys, tmp_path, "--engine", "conditional", "--model", small / "small.safetensors",
                        "--image", toy_files["flair"], "--image", toy_files["t1c"], "--modalities", "flair,t1c",
@@ -229,7 +229,7 @@ def test_fill_healthy_replaces_only_the_region_and_records_how(toy_files, tmp_pa
     region = load_image(toy_files["lesion"]).array > 0
     original, filled = load_image(toy_files["t1c"]).array, load_image(out / "filled_1.nii.gz").array
     assert np.array_equal(original[~region], filled[~region]) and not np.array_equal(original[region], filled[region])
-    record = json.loads((out / "fill.json").read_text())
+    record = json.loads((out / "fill.json").read_text(encoding="utf-8"))
     assert record["parameters"]["strength"] == 0.5 and record["provenance"]["purpose"] == "healthy-tissue inpainting"
     capsys.readouterr()
     for bad, expected in ((["--strength", "0"], "--strength"), (["--modalities", "flair"], "modalities")):
@@ -255,7 +255,7 @@ def test_train_generator_init_from_starts_from_the_given_weights_and_refuses_ano
     source, tuned = load_generator(toy_files["model"]), load_generator(tmp_path / "tuned.safetensors")
     for (name, a), b in zip(source.network.state_dict().items(), tuned.network.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
-    assert "fine-tuned from `tiny.safetensors`" in (tmp_path / "tuned.md").read_text()
+    assert "fine-tuned from `tiny.safetensors`" in (tmp_path / "tuned.md").read_text(encoding="utf-8")
     capsys.readouterr()
     assert main([*base[:4], "flair", *base[5:], "--id", "other"]) == 2
     assert "same task and channels" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def fresh(tmp_path_factory) -> dict:
     done = subprocess.run([sys.executable, str(SCRIPT), str(out)], env=environment, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads((out / "fresh_slicer.json").read_text())
+    report = json.loads((out / "fresh_slicer.json").read_text(encoding="utf-8"))
     report["out"] = out
     return report
 

@@ -87,7 +87,7 @@ def test_a_template_job_writes_variants_and_results_and_reports_progress(tmp_pat
     assert messages[-1] == {"type": "result", "outputs": str((folder / OUTPUTS).resolve())}
     outputs = folder / OUTPUTS
     assert sorted(p.name for p in folder.iterdir()) == ["channel_0.nrrd", "job.json", "lesion.nrrd", "outputs"]
-    results = json.loads((outputs / "results.json").read_text())
+    results = json.loads((outputs / "results.json").read_text(encoding="utf-8"))
     assert [v["seed"] for v in results["variants"]] == [5, 6]
     assert results["edit"]["mask_sha256"] == results["variants"][0]["synthesis"]["mask_sha256"]
     synthetic = load_image(outputs / results["variants"][0]["channels"][0])
@@ -160,7 +160,7 @@ def is_alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/status")
     # An orphan killed in a container may linger as a zombie until PID 1 reaps it: it is not running.
-    return not (status.exists() and "\nState:\tZ" in status.read_text())
+    return not (status.exists() and "\nState:\tZ" in status.read_text(encoding="utf-8"))
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX process groups; Windows uses taskkill /T")
@@ -173,7 +173,7 @@ def test_cancel_mid_run_kills_the_process_tree_and_leaves_no_output_folder(tmp_p
         assert time.monotonic() < deadline and worker.running, messages
         messages += worker.poll()
         time.sleep(0.05)
-    grandchild = int(pid_file.read_text())
+    grandchild = int(pid_file.read_text(encoding="utf-8"))
     assert is_alive(worker.process.pid) and is_alive(grandchild)
     worker.cancel()
     messages += worker.poll()
@@ -198,7 +198,7 @@ def write_heart_sweep_job(folder: Path, segments=(7, 8), **overrides) -> Path:
             "anatomy": "anatomy.nrrd", "variants": 1, "seed": 3, "device": "cpu",
             "sweep": {"segments": list(segments), "transmurality": [0.6], "seed": 4}, **overrides}
     # Written as JSON directly: a bad grid must reach the worker (RunSettings itself would refuse it here).
-    (folder / "job.json").write_text(json.dumps(spec))
+    (folder / "job.json").write_text(json.dumps(spec), encoding="utf-8")
     return folder
 
 
@@ -212,7 +212,7 @@ def test_a_sweep_job_scores_each_aha_segment_with_one_progress_line_per_edit(tmp
     assert [(m["stage"], m["step"], m["total"]) for m in progress] == [("sweep", 0, 2), ("sweep", 1, 2), ("sweep", 2, 2)]
     assert "'segment': 7" in progress[0]["message"] and "'segment': 8" in progress[1]["message"]
     assert progress[-1]["fraction"] == 1.0
-    results = json.loads((folder / OUTPUTS / "results.json").read_text())
+    results = json.loads((folder / OUTPUTS / "results.json").read_text(encoding="utf-8"))
     assert results["kind"] == "sweep" and results["segmenters"][0]["model_id"] == "cardiac-scar-lge-unet"
     rows = results["sweep"]["rows"]
     assert [(r["segment"], r["transmurality"], r["status"]) for r in rows] == [(7, 0.6, "ok"), (8, 0.6, "ok")]
@@ -222,7 +222,7 @@ def test_a_sweep_job_scores_each_aha_segment_with_one_progress_line_per_edit(tmp
         # Each segment keeps its own Dice: the mean of that segment's edits, not the sweep's mean.
         assert per_segment[row["segment"]]["dice"] == pytest.approx(row["scar dice"])
         assert 0.0 <= row["scar dice"] <= 1.0
-    assert (folder / OUTPUTS / "sweep.csv").read_text().splitlines()[0].startswith("segmenter,segment,")
+    assert (folder / OUTPUTS / "sweep.csv").read_text(encoding="utf-8").splitlines()[0].startswith("segmenter,segment,")
 
 
 def test_a_sweep_job_without_anatomy_or_segments_is_refused_before_any_work(tmp_path):

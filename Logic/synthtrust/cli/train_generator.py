@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     entry_path = args.out / f"{config.id}.manifest-entry.json"
     if args.update_manifest:
-        update_manifest(args.out / "manifest.json", json.loads(entry_path.read_text()))
+        update_manifest(args.out / "manifest.json", json.loads(entry_path.read_text(encoding="utf-8")))
     print(json_text({"model": config.id, "iterations": len(log.losses), "final_loss": log.losses[-1],
                      "minutes": round(log.seconds / 60, 2), "resumed_from": log.resumed_from,
                      "files": sorted(p.name for p in args.out.glob(f"{config.id}*"))}))

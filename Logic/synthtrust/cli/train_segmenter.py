@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     files = {name: str(Path(args.out) / Path(path).name) for name, path in report.files.items()}
     if args.update_manifest:
-        entry = json.loads(Path(files["manifest_entry"]).read_text())
+        entry = json.loads(Path(files["manifest_entry"]).read_text(encoding="utf-8"))
         files["manifest"] = str(update_manifest(Path(args.out) / "manifest.json", entry))
     print(json_text({"model": report.model_id, "validation_dice": report.validation_dice,
                       "cpu_inference_seconds": report.cpu_inference_seconds, "seconds": report.seconds,

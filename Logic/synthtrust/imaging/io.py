@@ -40,7 +40,7 @@ LOAD_MEMORY_FACTOR = 3.0
 def available_memory_bytes() -> int:
     """Memory the OS can give us now (MemAvailable), or total physical memory when that is unknown."""
     try:
-        with open("/proc/meminfo") as handle:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024

@@ -51,7 +51,7 @@ def _one_line_yaml_error(error) -> str:
 def read_config_file(path: Path) -> dict:
     """A bundle config as a dict: JSON, or YAML through ``yaml.safe_load`` (which builds no Python objects)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read MONAI bundle config {path} ({type(error).__name__}); restore the file") \
             from None
@@ -113,7 +113,7 @@ def read_bundle(folder: Path) -> Bundle:
     metadata: dict = {}
     if metadata_file is not None:
         try:
-            metadata = json.loads(metadata_file.read_text())
+            metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"MONAI bundle metadata {metadata_file} is not valid JSON ({error}); fix the file") \
                 from None

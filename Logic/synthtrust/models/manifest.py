@@ -107,7 +107,7 @@ def read_manifest(path: str | os.PathLike | None = None) -> list[ModelEntry]:
     if not path.is_file():
         raise InputError(f"model manifest {path} does not exist; set SYNTHTRUST_RESOURCES or pass --model")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"model manifest {path} is not valid JSON ({error}); restore it") from None
     models = data.get("models") if isinstance(data, dict) else None

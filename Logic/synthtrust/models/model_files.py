@@ -26,7 +26,7 @@ def write_loss_curve(losses: list[float], stem: Path, title: str,
 
     table = stem.with_name(stem.name + "_loss.csv")
     with atomic_path(table) as temporary:
-        temporary.write_text("iteration,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(losses)))
+        temporary.write_text("iteration,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(losses)), encoding="utf-8")
     figure, axis = plt.subplots(figsize=(6, 3.5), dpi=90)
     axis.plot(np.arange(1, len(losses) + 1), losses, color="0.75", linewidth=0.8, label="per iteration")
     window = max(len(losses) // 25, 1)
@@ -45,7 +45,7 @@ def write_loss_curve(losses: list[float], stem: Path, title: str,
 
 def write_model_card(text: str, path: Path) -> Path:
     with atomic_path(path) as temporary:
-        temporary.write_text(text)
+        temporary.write_text(text, encoding="utf-8")
     return path
 
 
@@ -61,7 +61,7 @@ def update_manifest(manifest: str | os.PathLike, entry: dict) -> Path:
         raise InputError(f"{manifest} is not named {MANIFEST_NAME}; pass the manifest.json to update")
     if manifest.exists():
         try:
-            data = json.loads(manifest.read_text())
+            data = json.loads(manifest.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"model manifest {manifest} is not valid JSON ({error}); fix it first") from None
         if not isinstance(data, dict) or not isinstance(data.get("models", []), list):

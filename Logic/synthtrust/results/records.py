@@ -376,12 +376,12 @@ class RunRecord:
         path = Path(path)
         text = json.dumps(plain(to_jsonable(self.to_json())), indent=1, allow_nan=False)
         with atomic_path(path) as temporary:
-            Path(temporary).write_text(text)
+            Path(temporary).write_text(text, encoding="utf-8")
         return path
 
     @classmethod
     def read(cls, path: str | Path) -> RunRecord:
-        return cls.from_json(json.loads(Path(path).read_text()))
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 __all__ = ["RESULTS_FILE", "Audits", "EvaluationRecord", "Prediction", "RunRecord",

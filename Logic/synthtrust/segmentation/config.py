@@ -206,7 +206,7 @@ class NetworkConfig:
             raise InputError(f"segmenter config {path} does not exist; a checkpoint needs its network config "
                              "beside it as <name>.json")
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"segmenter config {path} is not valid JSON ({error})") from None
         if not isinstance(data, dict):

@@ -236,7 +236,7 @@ def write_generator_files(network, training: GeneratorTraining, log: TrainingLog
         "training_data": training.sources, "model_card": f"{config.id}.md", "version": synthtrust.__version__,
     }
     with atomic_path(out / f"{config.id}.md") as temporary:
-        temporary.write_text(card_text(training, log, entry))
+        temporary.write_text(card_text(training, log, entry), encoding="utf-8")
     with atomic_path(out / f"{config.id}.manifest-entry.json") as temporary:
-        temporary.write_text(json_text(entry) + "\n")  # a diverged loss is written as null
+        temporary.write_text(json_text(entry) + "\n", encoding="utf-8")  # a diverged loss is written as null
     return entry

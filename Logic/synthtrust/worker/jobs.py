@@ -38,7 +38,7 @@ def read_job(folder: str | Path) -> RunSettings:
     if path.is_symlink() or not path.is_file():
         raise InputError(f"{path} does not exist (or is a link); a job folder holds job.json and its input images")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path} is not valid JSON ({error}); rewrite it") from None
     spec = RunSettings.from_json(data, JOB_FILE)

@@ -91,7 +91,7 @@ class GeneratorConfig:
 
         path = Path(path)
         with atomic_path(path) as temporary:
-            Path(temporary).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+            Path(temporary).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         return path
 
     @classmethod
@@ -111,7 +111,7 @@ class GeneratorConfig:
     def load(cls, path: str | os.PathLike) -> GeneratorConfig:
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"cannot read generator config {path} ({error}); restore it") from None
         return cls.from_dict(data, f"generator config {path}")
