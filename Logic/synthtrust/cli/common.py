@@ -150,10 +150,16 @@ def modality_list(text: str) -> list[str]:
     return names
 
 
-def add_training_options(parser: argparse.ArgumentParser, what: str) -> None:
-    """The options ``train-segmenter`` and ``train-generator`` share: data, device, threads, manifest."""
-    parser.add_argument("--dataset", choices=("default", "toy"), default="default",
-                        help=f"default: the shipped {what}' data; toy: seeded toy volumes for a quick check")
+def add_training_options(parser: argparse.ArgumentParser, what: str, dataset_paths: bool = False) -> None:
+    """The options ``train-segmenter`` and ``train-generator`` share: data, device, threads, manifest;
+    ``dataset_paths``: ``--dataset`` also takes a data set folder or CSV manifest (``synthtrust.datasets``)."""
+    if dataset_paths:
+        parser.add_argument("--dataset", default="default", metavar="default|toy|PATH",
+                            help=f"default: the shipped {what}' data; toy: seeded toy volumes for a quick check; "
+                                 "PATH: your data set (BraTS or EMIDEC folders, PNG slices, or a CSV manifest)")
+    else:
+        parser.add_argument("--dataset", choices=("default", "toy"), default="default",
+                            help=f"default: the shipped {what}' data; toy: seeded toy volumes for a quick check")
     parser.add_argument("--data-root", type=Path,
                         help="shared data folder (default: $SYNTHTRUST_SHARED_DATA or <repository>/../shared/data)")
     parser.add_argument("--device", choices=DEVICES, default="cpu",

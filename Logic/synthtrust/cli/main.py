@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "synthtrust.cli.evaluate",
     "synthtrust.cli.train_segmenter",
     "synthtrust.cli.train_generator",
+    "synthtrust.cli.trust_study",
 )
 
 

@@ -12,6 +12,7 @@ from synthtrust.cli.common import (
     BATCH_SIZE,
     ITERATIONS,
     LEARNING_RATE,
+    POSITIVE_FRACTION,
     SEED,
     TrainingBar,
     add_training_options,
@@ -40,13 +41,16 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model-id", help="names the files; default <task>-<channels>-<architecture>")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=2, help="patches per iteration")
     parser.add_argument("--learning-rate", type=LEARNING_RATE, default=2e-3, help="AdamW learning rate")
-    add_training_options(parser, "defaults")
+    add_training_options(parser, "defaults", dataset_paths=True)
+    parser.add_argument("--validation-fraction", type=POSITIVE_FRACTION, default=0.2,
+                        help="with --dataset PATH: share of patients held out for validation")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from synthtrust.datasets import read_dataset, training_dataset
     from synthtrust.models.model_files import update_manifest
     from synthtrust.segmentation.config import preset_config
     from synthtrust.training.datasets import default_dataset, toy_dataset
@@ -54,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     network = preset_config(args.task, args.channels, args.architecture, args.model_id or "")
     suffixes = (".safetensors", ".json", ".md", "_loss.png", "_loss.csv", ".manifest-entry.json")
-    check_output_folder(args.out, [args.data_root], "--out",
+    user_data = args.dataset not in ("default", "toy")
+    check_output_folder(args.out, [args.data_root, args.dataset if user_data else None], "--out",
                         names=[network.id + suffix for suffix in suffixes] + ["manifest.json"])
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -63,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         network.target_spacing_mm = None  # toy volumes are already coarse
         network.roi_size = tuple(min(r, 32) for r in network.roi_size)
         network.validate()
+    elif user_data:
+        dataset = training_dataset(read_dataset(args.dataset, args.task, network.channels),
+                                   args.validation_fraction, args.seed)
     else:
         dataset = default_dataset(args.task, network.channels, args.seed, args.data_root)
     # The model files are written into a scratch folder and moved into --out together when training and
