@@ -33,7 +33,7 @@ def _pools_ready(data: Path, settings: StudySettings) -> dict | None:
     if not record.is_file() or not all((data / f"{name}.npz").is_file() for name in POOLS):
         return None
     content = json.loads(record.read_text(encoding="utf-8"))
-    return content if content.get("fingerprint") == settings.training_fingerprint() else None
+    return content if content.get("fingerprint") == settings.data_fingerprint() else None
 
 
 def run_study(settings: StudySettings, out: Path, resume: bool = False,
@@ -46,7 +46,7 @@ def run_study(settings: StudySettings, out: Path, resume: bool = False,
     if pools is None:
         with publish() as outputs:  # a refused data set leaves no folder behind
             scratch = outputs.folder(data)
-            pools = {"fingerprint": settings.training_fingerprint(), **prepare_pools(settings, scratch, log)}
+            pools = {"fingerprint": settings.data_fingerprint(), **prepare_pools(settings, scratch, log)}
             write_json(pools, scratch / "pools.json")
     else:
         log("reusing the prepared pools (--resume)")

@@ -75,5 +75,11 @@ class StudySettings:
                 "image_size", "batch_size", "learning_rate", "max_test_cases", "channels")
         return {k: v for k, v in asdict(self).items() if k in keys}
 
+    def data_fingerprint(self) -> dict:
+        """What the prepared pools depend on: a resumed study with other training settings keeps them."""
+        keys = ("task", "real", "synthetic", "generate", "train_size", "test_fraction", "split_seed", "image_size",
+                "max_test_cases", "channels")
+        return {k: v for k, v in asdict(self).items() if k in keys}
+
     def to_json(self) -> dict:
         return asdict(self)
