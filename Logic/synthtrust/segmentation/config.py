@@ -63,6 +63,19 @@ def roi_multiple(architecture: str, kwargs: dict) -> int:
     return 1
 
 
+def roi_multiples(architecture: str, kwargs: dict) -> tuple[int, int, int]:
+    """:func:`roi_multiple` per axis (x, y, z): a UNet with per-axis strides such as ``[2, 2, 1]`` (a
+    slice-wise network) downsamples some axes only."""
+    strides = kwargs.get("strides", []) if architecture == "unet" else []
+    if not any(isinstance(stride, (list, tuple)) for stride in strides):
+        return (roi_multiple(architecture, kwargs),) * 3
+    multiples = [1, 1, 1]
+    for stride in strides:
+        for axis in range(3):
+            multiples[axis] *= int(stride[axis] if isinstance(stride, (list, tuple)) else stride)
+    return tuple(multiples)
+
+
 @dataclass
 class NetworkConfig:
     """A segmentation model's network, inputs, outputs and working grid (see the module docstring)."""
@@ -135,11 +148,15 @@ class NetworkConfig:
                              "numbers (x, y, z mm) or null for the input's own spacing")
         if len(self.roi_size) != 3 or any(r < 1 for r in self.roi_size):
             raise InputError(f"{where}: roi_size {self.roi_size} must be three positive voxel counts (x, y, z)")
-        multiple = roi_multiple(self.architecture, self.network_kwargs)
-        # At least two voxels per axis must reach the bottleneck: instance norm refuses a single voxel.
-        if any(r % multiple or r < 2 * multiple for r in self.roi_size):
-            raise InputError(f"{where}: roi_size {self.roi_size} must be a multiple of {multiple} and at least "
-                             f"{2 * multiple} in every dimension for the {self.architecture} network")
+        multiples = roi_multiples(self.architecture, self.network_kwargs)
+        # At least two voxels per axis must reach the bottleneck: instance norm refuses a single voxel. An
+        # axis a per-axis-stride UNet never downsamples may be one voxel thick (slice-wise networks).
+        per_axis = len(set(multiples)) > 1
+        pairs = zip(self.roi_size, multiples, strict=True)
+        if any(r % m or (r < 2 * m and not (per_axis and m == 1)) for r, m in pairs):
+            shown = multiples[0] if not per_axis else list(multiples)
+            raise InputError(f"{where}: roi_size {self.roi_size} must be a multiple of {shown} and at least "
+                             f"twice that in every dimension for the {self.architecture} network")
         if not 0.0 <= self.overlap < 1.0:
             raise InputError(f"{where}: overlap {self.overlap} must be in [0, 1)")
         if self.sw_batch_size < 1:
