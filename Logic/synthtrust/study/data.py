@@ -140,7 +140,6 @@ def prepare_pools(settings: StudySettings, folder: Path, log: Callable[[str], No
     if settings.max_test_cases:
         kept = sorted({c.patient for c in test})[: settings.max_test_cases]
         test = [c for c in test if c.patient in kept]
-    log(f"real data: {len(train)} training and {len(test)} test cases ({real.layout} layout)")
     pools = {"real_train": _real_slices(train, real, settings.image_size),
              "real_test": _real_slices(test, real, settings.image_size)}
     generation: list[dict] = []
@@ -154,13 +153,16 @@ def prepare_pools(settings: StudySettings, folder: Path, log: Callable[[str], No
     else:
         # Tasks draw at most train_size synthetic slices: four times that is ample for distinct draws per seed.
         sources = _subset(train, 4 * settings.train_size, settings.split_seed)
-        log(f"generating synthetic scars ({settings.generate} engine) in {len(sources) + len(test)} real cases")
         pools["synthetic_train"] = _generated(sources, real, settings.image_size, 1_000_000, generation)
         pools["synthetic_test"] = _generated(test, real, settings.image_size, 2_000_000, generation)
         synthetic_record = {"engine": settings.generate, "model": "none (template engine: intensity models "
                             "estimated on each image)", "edits": generation}
     for name in POOLS:
         _pool(pools[name], name.replace("_", " ")).save(folder / f"{name}.npz")
+    # Logged only now: a refused case must leave its one error line alone on stderr.
+    log(f"real data: {len(train)} training and {len(test)} test cases ({real.layout} layout); slices per pool: "
+        + ", ".join(f"{name} {len(pools[name])}" for name in POOLS)
+        + (f"; {len(generation)} synthetic lesions placed ({settings.generate} engine)" if generation else ""))
     return {"real": real.describe(), "train_patients": sorted({c.patient for c in train}),
             "test_patients": sorted({c.patient for c in test}),
             "slices": {name: len(pools[name]) for name in POOLS}, "synthetic": synthetic_record}
