@@ -76,7 +76,7 @@ def synthetic_rows(data: Path, seeds: int) -> list[dict]:
             # The real tumour stays in the image: the audit measures the synthetic one only.
             result = TemplateSynthesizer().synthesize(channels, edit.labels, SCHEMA, list(MODALITIES), seed=seed)
             rows.append(audit_row(f"template, {case} healthy side, seed {seed}", result.channels, list(MODALITIES),
-                                  edit.labels.array, channels[0].spacing_zyx, brain & (real == 0)))
+                                  edit.labels.array, channels[0].spacing_zyx, None))
     return rows
 
 

@@ -14,6 +14,8 @@ with the metrics package of commit e5aaff0 put in its place: that commit changed
 (BraTS' pooled percentile by default), a change of definition the records must not hide nor be blamed for.
 To redo it: ``git archive 8c7f5b3`` into a folder, replace its ``Logic/synthtrust/metrics`` by ``git archive
 e5aaff0 Logic/synthtrust/metrics``, copy this script there and run it with ``--out``.
+``brain_run`` alone was re-recorded (``--print``, that key replaced) when issue 12 changed on purpose how the
+template engine paints tumours (appearance learned from real gliomas); the heart runs were unchanged by it.
 
     .venv/bin/python scripts/record_golden_run.py            # write Testing/data/golden_run.json
     .venv/bin/python scripts/record_golden_run.py --print    # print the numbers, write nothing

@@ -1,8 +1,10 @@
 """Intensity models estimated from the image itself: healthy-tissue statistics and, from them, the
 appearance each lesion label takes in each modality.
 
-Targets are written in the image's own units as positions relative to healthy-tissue quantiles
-(q10, q50, q90, q99) so the same model works on raw scanner values, z-scored images and templates.
+Tumours in FLAIR, T1, T1c and T2 take the appearance learned from real gliomas (:func:`learned_appearance`,
+the shipped reference of ``scripts/estimate_brain_tumour_appearance.py``). Other modalities fall back to
+targets written in the image's own units as positions relative to healthy-tissue quantiles (q10, q50, q90,
+q99), so the same model works on raw scanner values, z-scored images and templates.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import numpy as np
 from scipy import ndimage
 
 from synthtrust.labels.schema import LabelSchema
+from synthtrust.trust.lesion_features import APPEARANCE_REGIONS
+from synthtrust.trust.realism import tumour_reference
 
-# Appearance of tumour sub-regions per modality, as (anchor quantile, step, step size quantile pair):
+# Fallback appearance of tumour sub-regions per modality, as (anchor quantile, step, step size quantile pair):
 # target = anchor + step * (upper - lower). Chosen from the radiology of gliomas: edema is bright on
 # FLAIR/T2 and mildly dark on T1; enhancing tumour is bright on T1c; necrosis is dark on T1/T1c, bright on T2.
 TUMOUR_APPEARANCE = {
@@ -68,3 +72,16 @@ def lge_targets(array: np.ndarray, anatomy: np.ndarray, rng: np.random.Generator
     mvo = remote_median - 0.5 * remote_sd
     return {3: scar, 4: mvo}, {"remote_median": remote_median, "remote_sd": remote_sd,
                                "blood_pool_median": blood_median}
+
+
+def learned_appearance(modality: str, reference: dict[str, dict] | None = None) -> dict[str, dict[str, float]]:
+    """The real-tumour means of contrast (brain SDs above normal white matter), heterogeneity (brain SDs) and
+    fine texture (x normal white matter's) for each region of ``modality``; empty for a modality the
+    shipped reference has no data for (the quantile rules above then apply)."""
+    reference = tumour_reference() if reference is None else reference
+    appearance = {}
+    for region in APPEARANCE_REGIONS:
+        keys = {name: f"{modality}.{region}.{name}" for name in ("contrast", "heterogeneity", "texture")}
+        if all(key in reference for key in keys.values()):
+            appearance[region] = {name: float(reference[key]["mean"]) for name, key in keys.items()}
+    return appearance

@@ -1,12 +1,10 @@
 """Measurable features of a brain tumour in its image, the same for real and synthetic tumours: per-region
 contrast against normal white matter, heterogeneity, fine texture, border sharpness, and core shape.
 
-Intensities are first z-scored over the brain (mean and SD of the brain's voxels), so raw scanner values,
-z-scored images and the MNI template are measured on one scale. Normal white matter is the brightest
-(T1, T1c) or darkest-but-CSF (FLAIR: middle class, T2: darkest) of three intensity classes in a shell
-around the tumour, found on one T1-weighted channel when there is one, so every modality of a case is
-measured against the same voxels. Fine texture is measured in-plane (a 1 mm Gaussian high-pass per slice)
-so thick-slice and 1 mm images compare.
+Intensities are first z-scored over the brain, so raw scanner values, z-scored images and the MNI
+template are measured on one scale; normal white matter and the in-plane high-pass that defines fine
+texture are those of :mod:`synthtrust.imaging.tissue`. White matter is found on one T1-weighted channel
+when there is one, so every modality of a case is measured against the same voxels.
 """
 
 from __future__ import annotations
@@ -15,63 +13,15 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
+from synthtrust.imaging.tissue import MIN_VOXELS, brain_z_scored, in_plane_high_pass, normal_white_matter
 from synthtrust.labels.schema import LabelSchema
 
 APPEARANCE_REGIONS = ("ED", "ET", "NCR")
-MIN_VOXELS = 20  # fewer voxels than this give no stable median or SD: the feature is left out
-SHELL_MM = (3.0, 25.0)  # the normal-tissue shell around the tumour: from 3 mm to 25 mm outside it
 T1_LIKE = ("t1", "t1c")
 
 
 def _robust_sd(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values)))) if values.size else 0.0
-
-
-def three_class_labels(values: np.ndarray, iterations: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    """1-D k-means with three classes (CSF, grey, white matter by intensity), started at quantiles so it is
-    deterministic; returns (class index per value in 0..2 sorted by centre, the three centres)."""
-    centres = np.percentile(values, [15, 50, 85]).astype(float)
-    classes = np.zeros(values.shape, np.int8)
-    for _ in range(iterations):
-        classes = np.argmin(np.abs(values[:, None] - centres[None, :]), axis=1).astype(np.int8)
-        updated = np.array([values[classes == k].mean() if np.any(classes == k) else centres[k] for k in range(3)])
-        if np.allclose(updated, centres):
-            break
-        centres = updated
-    order = np.argsort(centres)
-    rank = np.empty(3, np.int8)
-    rank[order] = np.arange(3)
-    return rank[classes], centres[order]
-
-
-def white_matter_class(modality: str) -> int:
-    """Which of the three sorted intensity classes is white matter in ``modality``."""
-    return {"flair": 1, "t2": 0}.get(modality, 2)
-
-
-def normal_white_matter(reference: np.ndarray, modality: str, brain: np.ndarray, lesion: np.ndarray,
-                        spacing_zyx) -> np.ndarray:
-    """Normal white matter in a shell around ``lesion`` (see the module docstring); empty when the shell is."""
-    distance = ndimage.distance_transform_edt(~lesion, sampling=spacing_zyx)
-    shell = brain & ~lesion & (distance > SHELL_MM[0]) & (distance <= SHELL_MM[1])
-    if np.count_nonzero(shell) < 3 * MIN_VOXELS:
-        return np.zeros_like(shell)
-    classes, _ = three_class_labels(reference[shell].astype(np.float64))
-    white = np.zeros_like(shell)
-    white[shell] = classes == white_matter_class(modality)
-    return white
-
-
-def brain_z_scored(array: np.ndarray, brain: np.ndarray) -> np.ndarray:
-    values = array[brain].astype(np.float64)
-    sd = float(values.std()) or 1.0
-    return (array.astype(np.float64) - float(values.mean())) / sd
-
-
-def in_plane_high_pass(array: np.ndarray, spacing_zyx, sigma_mm: float = 1.0) -> np.ndarray:
-    """The image minus its in-plane Gaussian blur (no smoothing across slices)."""
-    sigma = (0.0, sigma_mm / float(spacing_zyx[1]), sigma_mm / float(spacing_zyx[2]))
-    return array - ndimage.gaussian_filter(array, sigma)
 
 
 def _erode(mask: np.ndarray) -> np.ndarray:
