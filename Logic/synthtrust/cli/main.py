@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "synthtrust.cli.train_segmenter",
     "synthtrust.cli.train_generator",
     "synthtrust.cli.trust_study",
+    "synthtrust.cli.audit",
 )
 
 

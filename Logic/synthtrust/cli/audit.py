@@ -1,0 +1,69 @@
+"""``synthtrust audit bias``: a metric stratified by lesion size, AHA segment or transmurality
+(``synthtrust.trust.bias``), over a sweep CSV or a trust study."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import asdict
+from pathlib import Path
+
+from synthtrust.cli.common import FRACTION, name_list
+from synthtrust.errors import InputError
+from synthtrust.outputs import check_output_folder, publish
+from synthtrust.trust.bias import ATTRIBUTES
+
+OUTPUTS = ("bias.json", "bias.csv", "bias.png", "bias.provenance.json")
+
+
+def _attributes(text: str) -> list[str]:
+    names = name_list(text)
+    unknown = [n for n in names if n not in ATTRIBUTES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown attribute {','.join(unknown) or repr(text)}; use some of "
+                                         f"{', '.join(ATTRIBUTES)}")
+    return names
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("audit", help="audits over many runs: bias")
+    audits = parser.add_subparsers(dest="audit", required=True, metavar="AUDIT")
+    bias = audits.add_parser("bias", help="a metric per stratum of size, segment, transmurality, with CIs",
+                             description="Writes bias.json, bias.csv, bias.png and bias.provenance.json into --out.")
+    bias.add_argument("--results", required=True, type=Path, help="a sweep CSV or a study's study.json")
+    bias.add_argument("--by", required=True, type=_attributes, help="size,segment,transmurality (any of them)")
+    bias.add_argument("--region", default="", help="region whose Dice is audited (default: scar or WT)")
+    bias.add_argument("--alpha", type=FRACTION, help="a study: only the tasks at this alpha (default: all)")
+    bias.add_argument("--out", required=True, type=Path, help="output folder")
+    bias.set_defaults(run=run_bias)
+
+
+def run_bias(args: argparse.Namespace) -> int:
+    from synthtrust.provenance import json_text, make_record, write_json
+    from synthtrust.trust import bias
+
+    results = args.results
+    if not results.is_file():
+        raise InputError(f"--results {results} is not a file; give a sweep CSV or a study.json")
+    check_output_folder(args.out, [results], "--out", names=OUTPUTS)
+    if results.suffix.lower() == ".csv":
+        values, strata, metric = bias.from_sweep_csv(results, args.by, args.region or "scar")
+    elif results.suffix.lower() == ".json":
+        values, strata, metric = bias.from_study(results, args.by, args.region or "scar", args.alpha)
+    else:
+        raise InputError(f"--results {results}: give a sweep .csv or a study .json")
+    result = bias.audit(values, strata, str(results), metric)
+    with publish() as outputs:
+        write_json(result.to_dict(), outputs.file(args.out / "bias.json"))
+        with open(outputs.file(args.out / "bias.csv"), "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(asdict(result.strata[0])))
+            writer.writeheader()
+            writer.writerows(asdict(s) for s in result.strata)
+        bias.draw(result, outputs.file(args.out / "bias.png"))
+        write_json(make_record("audit bias", {"results": results}, {"by": args.by, "region": args.region,
+                                                                     "alpha": args.alpha},
+                               {name: args.out / name for name in OUTPUTS[:3]}),
+                   outputs.file(args.out / "bias.provenance.json"))
+    print(json_text({"overall_mean": result.overall_mean, "gaps": result.gaps,
+                     "flagged": [f"{s.attribute}={s.stratum}" for s in result.strata if s.flagged]}))
+    return 0
