@@ -20,9 +20,9 @@ def head_files(tmp_path):
     head = symmetric_head().astype(np.float32)
     region = region_at((20, 24, 32))
     image = tmp_path / "t1.nii.gz"
-    io.save_image(Image.from_array(np.where(region, 0, head).astype(np.float32)), image)
+    io.save_image(Image.from_array(np.where(region, 0, head).astype(np.float32), spacing=(2.0, 2.0, 2.0)), image)
     mask = tmp_path / "region.nii.gz"
-    io.save_image(Image.from_array(region.astype(np.uint8)), mask)
+    io.save_image(Image.from_array(region.astype(np.uint8), spacing=(2.0, 2.0, 2.0)), mask)
     return image, mask, head, region
 
 

@@ -57,7 +57,7 @@ def smooth_fill(values: np.ndarray, region: np.ndarray, spacing_zyx) -> np.ndarr
 def mirror_fill(values: np.ndarray, region: np.ndarray, spacing_zyx, mirrored: np.ndarray, valid: np.ndarray,
                 mirror_weight: float = 1.0) -> np.ndarray:
     """The region filled from ``mirrored`` (the registered mirror image; ``valid`` where its twin is known)
-    blended into the border (see the module docstring)."""
+    blended into the border (see the module docstring). All arrays on one grid (the image, or a box of it)."""
     box = _box(region)
     inside, image = region[box], values[box].astype(np.float64)
     smooth = harmonic_fill(image, inside, spacing_zyx)
@@ -109,16 +109,19 @@ def fill_region(channels: list[Image], region: Image, method: str = "mirror", mi
                            "mirror_correlation": round(reflection.correlation, 4),
                            "mirror_registration": [round(p, 5) for p in reflection.parameters],
                            "registration_seconds": reflection.seconds, "seed": seed})
+    box = _box(mask)
+    known = reflection.twin_known(mask, box) if reflection else None
     filled = []
-    for index, channel in enumerate(channels):
+    for channel in channels:
         values = np.asarray(channel.array)
         if method == "mean":
             array = mean_fill(values, mask)
         elif method == "smooth":
             array = smooth_fill(values, mask, spacing)
         else:
-            mirrored = reflection.mirrored if index == 0 else reflection.mirror(values)
-            array = mirror_fill(values, mask, spacing, mirrored, reflection.valid, mirror_weight)
+            array = values.astype(np.float64)
+            array[box] = mirror_fill(array[box], mask[box], spacing, reflection.mirror(values, box), known,
+                                     mirror_weight)
         # Outside the region the input's own voxels, not a float round trip of them.
         out = values.copy()
         out[mask] = _cast_like(array[mask], values.dtype)
