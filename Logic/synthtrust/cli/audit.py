@@ -8,12 +8,14 @@ import csv
 from dataclasses import asdict
 from pathlib import Path
 
-from synthtrust.cli.common import FRACTION, name_list
+from synthtrust.cli.common import FRACTION, SEED, Bounded, name_list
 from synthtrust.errors import InputError
 from synthtrust.outputs import check_output_folder, publish
 from synthtrust.trust.bias import ATTRIBUTES
 
 OUTPUTS = ("bias.json", "bias.csv", "bias.png", "bias.provenance.json")
+COVERAGE_OUTPUTS = ("coverage.json", "coverage.png", "coverage.provenance.json")
+FILL = Bounded(int, 1, 100)
 
 
 def _attributes(text: str) -> list[str]:
@@ -36,6 +38,18 @@ def add_parser(subparsers) -> None:
     bias.add_argument("--alpha", type=FRACTION, help="a study: only the tasks at this alpha (default: all)")
     bias.add_argument("--out", required=True, type=Path, help="output folder")
     bias.set_defaults(run=run_bias)
+    cover = audits.add_parser("coverage", help="lesions per cell of segment x transmurality [x size]; fill gaps",
+                              description="Writes coverage.json, coverage.png and coverage.provenance.json into "
+                                          "--report; with --fill K, K edits per empty cell into the data set --out.")
+    cover.add_argument("--dataset", required=True, type=Path, help="data set folder or CSV manifest")
+    cover.add_argument("--task", required=True, choices=("cardiac-scar",))
+    cover.add_argument("--grid", default="segment,transmurality", type=name_list,
+                       help="segment,transmurality[,size]")
+    cover.add_argument("--report", required=True, type=Path, help="folder for the coverage report")
+    cover.add_argument("--fill", type=FILL, help="edits to generate for each empty cell")
+    cover.add_argument("--out", type=Path, help="with --fill: the new data set folder (EMIDEC layout)")
+    cover.add_argument("--seed", type=SEED, default=0, help="seed of the fill edits")
+    cover.set_defaults(run=run_coverage)
 
 
 def run_bias(args: argparse.Namespace) -> int:
@@ -66,4 +80,33 @@ def run_bias(args: argparse.Namespace) -> int:
                    outputs.file(args.out / "bias.provenance.json"))
     print(json_text({"overall_mean": result.overall_mean, "gaps": result.gaps,
                      "flagged": [f"{s.attribute}={s.stratum}" for s in result.strata if s.flagged]}))
+    return 0
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    from synthtrust.datasets import read_dataset
+    from synthtrust.provenance import json_text, make_record, write_json
+    from synthtrust.trust import coverage
+
+    if (args.fill is None) != (args.out is None):
+        raise InputError("--fill K and --out DATASET2 go together: K edits per empty cell, written to DATASET2")
+    check_output_folder(args.report, [args.dataset], "--report", names=COVERAGE_OUTPUTS)
+    if args.out is not None:
+        check_output_folder(args.out, [args.dataset, args.report], "--out")
+        if args.out.exists() and any(args.out.iterdir()):
+            raise InputError(f"--out {args.out} is not empty; give a new folder for the filled data set")
+    dataset = read_dataset(args.dataset, args.task)
+    cases = coverage.stacked_cases(dataset)
+    result = coverage.coverage(cases, args.grid)
+    with publish() as outputs:
+        made = coverage.fill(result, cases, args.fill, outputs.folder(args.out), args.seed) if args.fill else []
+        report = {**result.to_dict(), "dataset": dataset.describe(), "fill": made}
+        write_json(report, outputs.file(args.report / "coverage.json"))
+        coverage.draw(result, outputs.file(args.report / "coverage.png"))
+        write_json(make_record("audit coverage", {}, {"dataset": str(args.dataset), "grid": args.grid,
+                                                       "fill": args.fill, "seed": args.seed},
+                               {"report": args.report, "dataset": args.out}, fill=made),
+                   outputs.file(args.report / "coverage.provenance.json"))
+    print(json_text({"lesions": len(result.lesions), "cells": len(result.cells), "empty": len(result.empty()),
+                     "thin": len(result.thin()), "filled": sum(m["status"] == "ok" for m in made)}))
     return 0
