@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
+from synthtrust.segmentation.config import NetworkConfig
 from synthtrust.segmentation.loading import load_segmenter
 from synthtrust.segmentation.networks import build_network
 from synthtrust.training.lge_anatomies import build_anatomy_pool, phantom_anatomies
@@ -31,6 +33,14 @@ def test_the_3d_form_computes_exactly_what_the_2d_network_computes():
     x = torch.randn(2, 1, 64, 48)
     with torch.no_grad():
         np.testing.assert_allclose(network_3d(x[..., None])[..., 0].numpy(), network_2d(x).numpy(), atol=1e-4)
+
+
+def test_a_config_keeps_the_input_spacing_on_an_axis_given_as_zero_but_not_on_all():
+    assert slice_network_config().target_spacing_mm == (1.5, 1.5, 0.0)
+    with pytest.raises(InputError, match="0 keeps the input's spacing"):
+        NetworkConfig(**{**slice_network_config().__dict__, "target_spacing_mm": (0.0, 0.0, 0.0)})
+    with pytest.raises(InputError, match="multiple of"):
+        NetworkConfig(**{**slice_network_config().__dict__, "roi_size": (100, 128, 1)})
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +71,9 @@ def test_the_exported_model_segments_stacks_of_one_to_five_slices(trained, slice
     segmenter = load_segmenter(weights, device="cpu", task="cardiac-scar")
     rng = np.random.default_rng(slices)
     image = Image.from_array(rng.random((slices, 70, 90)).astype(np.float32), (1.4, 1.4, 8.0), name="lge")
-    labels = segmenter.predict([image]).labels
+    result = segmenter.predict([image])
+    labels = result.labels
     assert labels.array.shape == (slices, 70, 90)
+    # The stack keeps its own slices (no interpolation between slices 8 mm apart), in-plane 1.5 mm.
+    assert result.provenance["working_spacing_mm"] == pytest.approx([1.5, 1.5, 8.0])
     assert set(np.unique(labels.array)) <= {0, 1, 2, 3, 4}

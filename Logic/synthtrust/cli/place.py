@@ -17,6 +17,8 @@ from synthtrust.cli.common import (
     point_to_lps,
     segment_list,
 )
+from synthtrust.cli.heart import heart_labels_path, orientation_for_scar, segment_heart
+from synthtrust.errors import InputError
 from synthtrust.imaging.io import load_image, save_image
 from synthtrust.labels.schema import EMIDEC, brats_schema
 from synthtrust.outputs import check_output_file, publish
@@ -51,8 +53,13 @@ def add_parser(subparsers) -> None:
         "place-scar", help="place a myocardial scar by AHA segments, transmurality and extent",
         description="Write an EMIDEC label map with scar (3) and optional MVO (4) in the given AHA segments.",
     )
-    scar.add_argument("--labels", required=True, type=Path,
+    scar.add_argument("--labels", type=Path,
                       help="EMIDEC label map with the myocardium (2) and, ideally, the blood pool (1)")
+    scar.add_argument("--image", type=Path,
+                      help="the LGE image itself: without --labels its myocardium is segmented first (saved "
+                           "as <out>_heart), and the RV insertion point is found from its RV blood pool")
+    scar.add_argument("--model", type=Path,
+                      help="cardiac segmenter for --image (default: the shipped cardiac-scar model)")
     scar.add_argument("--segments", required=True, type=segment_list, help="AHA segments, e.g. 7,8,13 or 1-6")
     scar.add_argument("--transmurality", type=POSITIVE_FRACTION, default=0.5,
                       help="fraction of the wall from the endocardium (0-1; 1 = transmural)")
@@ -91,22 +98,41 @@ def run_place_tumor(args: argparse.Namespace) -> int:
 
 
 def run_place_scar(args: argparse.Namespace) -> int:
-    from synthtrust.editing.scar import check_scar_request, place_scar
+    from synthtrust.editing.scar import check_scar_parameters, check_scar_request, place_scar
 
-    check_output_file(args.out, [args.labels], "--out", provenance=True)
-    labels = load_image(args.labels, "labels")
+    if args.labels is None and args.image is None:
+        raise InputError("place-scar needs the heart: give --labels (an EMIDEC label map) or --image (the LGE "
+                         "image, whose myocardium is then segmented)")
+    heart_out = heart_labels_path(args.out) if args.labels is None else None
+    check_output_file(args.out, [args.labels, args.image, args.model], "--out", provenance=True)
+    if heart_out is not None:
+        check_output_file(heart_out, [args.image, args.model, args.out], "--out (its _heart label map)")
+    check_scar_parameters(args.segments, args.transmurality, args.extent, args.irregularity, args.mvo)
+    image = load_image(args.image, "LGE image") if args.image is not None else None
+    heart = None
+    if args.labels is not None:
+        labels = load_image(args.labels, "labels")
+    else:
+        heart = segment_heart(image, args.model)
+        labels = heart.labels
     check_scar_request(labels, args.segments, args.transmurality, args.extent, args.irregularity, args.mvo,
-                       name=f"label map {args.labels}")
-    rv_insertion = None
-    if args.rv_insertion is not None:
-        rv_insertion = tuple(point_to_lps(args.rv_insertion, args.coordinates, labels))
+                       image=image, name=f"label map {args.labels or heart_out}")
+    orientation = orientation_for_scar(args, labels, image)
     edit = place_scar(labels, segments=args.segments, transmurality=args.transmurality, extent=args.extent,
                       irregularity=args.irregularity, mvo=args.mvo, seed=args.seed,
-                      rv_insertion_mm=rv_insertion)
-    record = make_record("place-scar", inputs={"labels": args.labels}, outputs={"labels": args.out},
-                         edit=edit.provenance())
+                      rv_insertion_mm=orientation.point)
+    outputs_record = {"labels": args.out, **({"heart_labels": heart_out} if heart_out else {})}
+    record = make_record("place-scar", inputs={"labels": args.labels, "image": args.image, "model": args.model},
+                         parameters={"orientation": orientation.source,
+                                     **({"heart_segmentation": heart.provenance} if heart else {})},
+                         outputs=outputs_record, edit=edit.provenance())
     with publish() as outputs:
+        if heart_out is not None:
+            save_image(labels, outputs.file(heart_out))
         save_image(edit.labels, outputs.file(args.out))
         write_json(record, outputs.file(provenance_path(args.out)))
+    if heart is not None:
+        print(f"myocardium segmented by {heart.model_id}: wrote {heart_out}")
+    print(f"AHA orientation: {orientation.source}")
     print(f"wrote {args.out} ({int(EMIDEC.lesion_mask(edit.labels.array).sum())} scar voxels)")
     return 0

@@ -143,9 +143,11 @@ class NetworkConfig:
             raise InputError(f"{where}: normalization {self.normalization!r} is unknown; use one of "
                              f"{', '.join(NORMALIZATIONS)}")
         if self.target_spacing_mm is not None and (
-                len(self.target_spacing_mm) != 3 or not all(s > 0 for s in self.target_spacing_mm)):
+                len(self.target_spacing_mm) != 3 or not all(s >= 0 for s in self.target_spacing_mm)
+                or not any(s > 0 for s in self.target_spacing_mm)):
             raise InputError(f"{where}: target_spacing_mm {self.target_spacing_mm} must be three positive "
-                             "numbers (x, y, z mm) or null for the input's own spacing")
+                             "numbers (x, y, z mm; 0 keeps the input's spacing on that axis) or null for the "
+                             "input's own spacing")
         if len(self.roi_size) != 3 or any(r < 1 for r in self.roi_size):
             raise InputError(f"{where}: roi_size {self.roi_size} must be three positive voxel counts (x, y, z)")
         multiples = roi_multiples(self.architecture, self.network_kwargs)

@@ -22,10 +22,12 @@ MIN_SMOOTHING_VOXELS = 4
 
 
 def working_geometry(geometry: Geometry, target_spacing_mm) -> Geometry:
-    """The same physical box and direction at the model's spacing (``None`` keeps the input's grid)."""
+    """The same physical box and direction at the model's spacing (``None`` keeps the input's grid, a 0
+    keeps the input's spacing on that axis: slice-wise models keep the stack's slices)."""
     if target_spacing_mm is None:
         return geometry
     spacing = np.asarray(target_spacing_mm, float)
+    spacing = np.where(spacing == 0, np.asarray(geometry.spacing, float), spacing)
     extent = np.asarray(geometry.size) * np.asarray(geometry.spacing)
     size = np.maximum(1, np.ceil(extent / spacing - 1e-3)).astype(int)
     # Centre the new grid on the old box: the first voxel centre moves by half the change in voxel size,

@@ -37,7 +37,7 @@ def unet_2d(out_channels: int = 5) -> torch.nn.Module:
                 strides=(2,) * (len(UNET_CHANNELS) - 1), num_res_units=1, norm="instance")
 
 
-def slice_network_config(model_id: str = "cardiac-scar-lge-unet2d", slice_spacing_mm: float = 10.0) -> NetworkConfig:
+def slice_network_config(model_id: str = "cardiac-scar-lge-unet2d") -> NetworkConfig:
     """The 3D config equivalent to :func:`unet_2d`: one-slice windows at 1.5 mm in-plane."""
     levels = len(UNET_CHANNELS) - 1
     return NetworkConfig(
@@ -46,7 +46,7 @@ def slice_network_config(model_id: str = "cardiac-scar-lge-unet2d", slice_spacin
                         "kernel_size": [3, 3, 1], "up_kernel_size": [3, 3, 1], "num_res_units": 1,
                         "norm": "instance"},
         normalization="zscore-nonzero",
-        target_spacing_mm=(WORKING_SPACING_MM, WORKING_SPACING_MM, slice_spacing_mm),
+        target_spacing_mm=(WORKING_SPACING_MM, WORKING_SPACING_MM, 0.0),  # 0: the stack keeps its slices
         roi_size=(PATCH, PATCH, 1), overlap=0.25, sw_batch_size=4, id=model_id)
 
 
