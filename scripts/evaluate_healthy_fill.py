@@ -24,6 +24,7 @@ from synthtrust.editing.tumor import place_tumor
 from synthtrust.errors import InputError
 from synthtrust.imaging.io import load_image
 from synthtrust.metrics.local_synthesis import local_synthesis_scores
+from synthtrust.synthesis.fill_network import load_refiner, refine
 from synthtrust.synthesis.healthy_fill import fill_region
 from synthtrust.training.datasets import data_root
 
@@ -59,10 +60,15 @@ def main() -> None:
     parser.add_argument("--brains", type=int, default=40, help="how many brains of the split (default 40)")
     parser.add_argument("--masks", type=int, default=2, help="masks per brain (default 2)")
     parser.add_argument("--mirror-weights", default="1.0", help="comma-separated mirror weights to score")
+    parser.add_argument("--refiner", type=Path, help="also score the mirror fill refined by these weights "
+                        "(scripts/train_healthy_fill.py)")
     parser.add_argument("--out", type=Path, help="write every row and the means as JSON here")
     args = parser.parse_args()
     weights = [float(w) for w in args.mirror_weights.split(",")]
     methods = ["mean", "smooth"] + [f"mirror {w:g}" for w in weights]
+    refiner = load_refiner(args.refiner) if args.refiner else None
+    if refiner is not None:
+        methods.append("mirror 1 + refiner")
     rows = []
     for index, path in enumerate(ixi_split(data_root(None), args.split)[:args.brains]):
         image = load_image(path, "T1")
@@ -72,14 +78,20 @@ def main() -> None:
             row = {"brain": path.name.split("_")[0], "mask": k, **parameters,
                    "mask_ml": round(float(mask.sum()) * image.geometry.voxel_volume_ml, 1), "scores": {},
                    "seconds": {}}
+            fills = {}
             for name in methods:
                 method, _, weight = name.partition(" ")
                 started = time.perf_counter()
-                result = fill_region([voided], region, method, mirror_weight=float(weight or 1.0))
+                if name.endswith("refiner"):
+                    filled = refine(refiner, voided.array, mask, fills["mirror 1"], fills["smooth"])
+                else:
+                    result = fill_region([voided], region, method, mirror_weight=float(weight or 1.0))
+                    filled = result.channels[0].array
+                    if method == "mirror":
+                        row["mirror_correlation"] = result.provenance["mirror_correlation"]
                 row["seconds"][name] = round(time.perf_counter() - started, 3)
-                if method == "mirror":
-                    row["mirror_correlation"] = result.provenance["mirror_correlation"]
-                scores = local_synthesis_scores(result.channels[0].array, image.array, voided.array, mask)
+                fills[name] = filled
+                scores = local_synthesis_scores(filled, image.array, voided.array, mask)
                 row["scores"][name] = {key: round(scores[key], 4) for key in ("ssim", "psnr_db", "mse")}
             rows.append(row)
             print(json.dumps(row), flush=True)
