@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--spacing", type=float, nargs=3, default=(1.6, 1.6, 10.0), metavar=("X", "Y", "Z"))
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=0, help="score only the first N cases (quick checks)")
+    parser.add_argument("--every", type=int, default=1, help="score every k-th case only (quick checks)")
     parser.add_argument("--json", help="write every figure here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -121,7 +121,7 @@ def main() -> None:
     pooled, per_case = Pooled(), {}
     sd_levels = (2, 3, 4, 5, 6)
     cases = emidec_cases(root)
-    names = list(cases)[: args.limit or None]
+    names = list(cases)[:: args.every]
     for name in names:
         per_case[name] = score_case(segmenter, *cases[name], tuple(args.spacing), pooled, sd_levels)
     slices = sum(per_case[n]["slices"] for n in names)

@@ -37,11 +37,12 @@ class SweepPoint:
 
 
 def scar_points(anatomy: Image, segments=range(1, 18), transmurality=(0.25, 0.5, 1.0), extent: float = 1.0,
-                irregularity: float = 0.3, mvo: float = 0.0, seed: int = 0) -> list[SweepPoint]:
+                irregularity: float = 0.3, mvo: float = 0.0, seed: int = 0, rv_insertion_mm=None) -> list[SweepPoint]:
     from synthtrust.editing.scar import place_scar
 
     return [SweepPoint({"segment": int(s), "transmurality": float(t), "extent": extent},
-                       lambda s=s, t=t: place_scar(anatomy, [int(s)], float(t), extent, irregularity, mvo, seed))
+                       lambda s=s, t=t: place_scar(anatomy, [int(s)], float(t), extent, irregularity, mvo, seed,
+                                                   rv_insertion_mm))
             for s in segments for t in transmurality]
 
 

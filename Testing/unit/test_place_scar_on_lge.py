@@ -53,3 +53,16 @@ def test_place_scar_with_only_an_lge_image_segments_the_heart_and_orients_it(tmp
     assert "myocardium segmented by cardiac-scar" in printed
     assert "AHA orientation: RV insertion point found from the RV blood pool" in printed
     assert (tmp_path / "scar.provenance.json").is_file()
+
+
+def test_a_scar_sweep_on_an_lge_image_without_labels_segments_the_heart_first(tmp_path, capsys):
+    image, _ = make_lge_phantom(seed=4)
+    save_image(image, tmp_path / "lge.nii.gz")
+    out = tmp_path / "sweep.csv"
+    code = main(["sweep", "--task", "cardiac-scar", "--image", str(tmp_path / "lge.nii.gz"), "--segments", "7",
+                 "--transmurality", "0.5", "--out", str(out), "--device", "cpu"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "no --labels: myocardium segmented from the LGE image" in printed
+    assert '"placed": 1' in printed
+    assert out.is_file()

@@ -24,6 +24,7 @@ from synthtrust.cli.common import (
     point_to_lps,
     segment_list,
 )
+from synthtrust.cli.heart import orientation_for_scar, segment_heart
 from synthtrust.errors import InputError
 from synthtrust.metrics.conventions import DEFAULT_HD95, HD95_CONVENTIONS
 from synthtrust.models.device import DEVICES
@@ -55,7 +56,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--task", required=True, choices=("brain-tumor", "cardiac-scar"))
     parser.add_argument("--image", required=True, action="append", type=Path, help="input channel; repeat")
     parser.add_argument("--modalities", type=modality_list, help="modality per --image (default t1 / lge)")
-    parser.add_argument("--labels", type=Path, help="cardiac: EMIDEC label map with the myocardium")
+    parser.add_argument("--labels", type=Path, help="cardiac: EMIDEC label map with the myocardium (default: "
+                                                    "segmented from the LGE image, as place-scar --image)")
     parser.add_argument("--segments", type=segment_list, default=list(range(1, 18)), help="AHA segments (1-17)")
     parser.add_argument("--transmurality", type=TRANSMURALITY_LEVELS, default=[0.25, 0.5, 1.0],
                         help="cardiac: transmurality levels, fractions of the wall, e.g. 0.25,0.5,1.0")
@@ -104,17 +106,22 @@ def _check_edits(args: argparse.Namespace, channels) -> tuple[list, object | Non
     from synthtrust.sweep import scar_points, tumour_points
 
     if args.task == "cardiac-scar":
-        if not args.labels:
-            raise InputError("a scar sweep needs --labels, the EMIDEC label map with the myocardium")
         # The same typed grid as the panel's sweep job (irregularity and MVO at its defaults).
         grid = SweepSettings(segments=args.segments, transmurality=args.transmurality, extent=args.extent,
                              seed=args.seed)
         grid.check()
-        labels = load_image(args.labels, "labels")
+        rv_insertion = None
+        if args.labels:
+            labels = load_image(args.labels, "labels")
+        else:  # the user's own LGE: its heart segmented first, oriented by its RV (as place-scar --image)
+            labels = segment_heart(channels[0], args.segmenter).labels
+            orientation = orientation_for_scar(argparse.Namespace(rv_insertion=None), labels, channels[0])
+            rv_insertion = orientation.point
+            print(f"no --labels: myocardium segmented from the LGE image; AHA orientation: {orientation.source}")
         check_scar_request(labels, grid.segments, grid.transmurality, grid.extent, image=channels[0],
-                           name=f"label map {args.labels}")
+                           name=f"label map {args.labels or '(segmented from the image)'}")
         points = scar_points(labels, grid.segments, grid.transmurality, grid.extent, grid.irregularity, grid.mvo,
-                             grid.seed)
+                             grid.seed, rv_insertion)
     else:
         if not args.centers:
             raise InputError("a tumour sweep needs --centers 'x,y,z;x,y,z' (RAS mm by default)")
