@@ -11,9 +11,9 @@ import pytest
 from dataset_folders import png_slices
 from refusals import refuse
 
+from synthtrust.audits.bias import audit
 from synthtrust.cli.main import main
 from synthtrust.results.table import column
-from synthtrust.trust.bias import audit
 
 
 def sweep_csv(path, rng):

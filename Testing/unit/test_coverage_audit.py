@@ -10,10 +10,10 @@ import numpy as np
 from dataset_folders import emidec_folder
 from refusals import refuse
 
+from synthtrust.audits.coverage import coverage, stacked_cases
 from synthtrust.cli.main import main
 from synthtrust.datasets import read_dataset
 from synthtrust.imaging.io import load_image, save_image
-from synthtrust.trust.coverage import coverage, stacked_cases
 
 
 def test_coverage_counts_every_scar_once_per_segment_it_touches(tmp_path):

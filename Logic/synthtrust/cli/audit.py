@@ -1,5 +1,5 @@
 """``synthtrust audit bias``: a metric stratified by lesion size, AHA segment or transmurality
-(``synthtrust.trust.bias``), over a sweep CSV or a trust study."""
+(``synthtrust.audits.bias``), over a sweep CSV or a trust study."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import csv
 from dataclasses import asdict
 from pathlib import Path
 
+from synthtrust.audits.bias import ATTRIBUTES
 from synthtrust.cli.common import FRACTION, SEED, Bounded, name_list
 from synthtrust.errors import InputError
 from synthtrust.outputs import check_output_folder, publish
-from synthtrust.trust.bias import ATTRIBUTES
 
 OUTPUTS = ("bias.json", "bias.csv", "bias.png", "bias.provenance.json")
 COVERAGE_OUTPUTS = ("coverage.json", "coverage.png", "coverage.provenance.json")
@@ -53,8 +53,8 @@ def add_parser(subparsers) -> None:
 
 
 def run_bias(args: argparse.Namespace) -> int:
+    from synthtrust.audits import bias
     from synthtrust.provenance import json_text, make_record, write_json
-    from synthtrust.trust import bias
 
     results = args.results
     if not results.is_file():
@@ -84,9 +84,9 @@ def run_bias(args: argparse.Namespace) -> int:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
+    from synthtrust.audits import coverage
     from synthtrust.datasets import read_dataset
     from synthtrust.provenance import json_text, make_record, write_json
-    from synthtrust.trust import coverage
 
     if (args.fill is None) != (args.out is None):
         raise InputError("--fill K and --out DATASET2 go together: K edits per empty cell, written to DATASET2")
