@@ -1,5 +1,5 @@
-"""``synthtrust audit bias``: a metric stratified by lesion size, AHA segment or transmurality
-(``synthtrust.audits.bias``), over a sweep CSV or a trust study."""
+"""``synthtrust audit bias`` (a metric stratified by lesion size, AHA segment or transmurality) and ``audit coverage``
+(lesions per grid cell, gaps filled): ``synthtrust.audits``."""
 
 from __future__ import annotations
 
