@@ -33,7 +33,7 @@ from synthtrust.synthesis.intensity import (
     tumour_targets,
 )
 from synthtrust.synthesis.texture import coarse_field, spectrum_matched_texture
-from synthtrust.trust.lesion_features import reference_channel
+from synthtrust.trust.lesion_features import away_from_border, reference_channel
 from synthtrust.trust.realism import CONTEXT_MM
 
 
@@ -74,9 +74,7 @@ class _Tissue:
 def _tissue(crop: np.ndarray, white: np.ndarray, spacing: np.ndarray) -> _Tissue:
     brain = brain_voxels(crop)
     values = crop[brain]
-    inner = ndimage.binary_erosion(white)
-    inner = inner if np.count_nonzero(inner) >= MIN_VOXELS else white
-    fine = in_plane_high_pass(crop, spacing)[inner]
+    fine = in_plane_high_pass(crop, spacing)[away_from_border(white, spacing)]
     return _Tissue(float(values.mean()), float(values.std()) or 1.0, float(np.median(crop[white])),
                    float(fine.std()), white)
 
@@ -212,9 +210,18 @@ class TemplateSynthesizer:
             coarse_sd[region] = coarse
             painted[str(value)] = {"target": round(float(target[region][0]), 4), "coarse_sd": round(coarse, 5),
                                    **{k: round(v, 4) for k, v in learned.items()}}
+        coarse = coarse_field(inside.shape, inside, self.heterogeneity_mm, spacing, rng)
+        # A 1 mm high-pass still sees a little of a smooth field: where that alone would exceed the real fine
+        # grain (a smooth template has almost none), the heterogeneity gives way, so no grain appears.
+        coarse_high = in_plane_high_pass(coarse, spacing)
+        for value, wanted in fine_wanted.items():
+            region = labels == value
+            grain = float(coarse_high[away_from_border(region, spacing)].std()) * float(coarse_sd[region][0])
+            if grain > wanted:
+                coarse_sd[region] *= wanted / grain
+                painted[str(value)]["coarse_sd"] = round(float(coarse_sd[region][0]), 5)
         smoothing = self.label_smoothing_mm / spacing
         target, coarse_sd = (_smooth_within(m, inside, smoothing) for m in (target, coarse_sd))
-        coarse = coarse_field(inside.shape, inside, self.heterogeneity_mm, spacing, rng)
         fine = spectrum_matched_texture(crop, white, inside, spacing, rng)
         values = (1.0 - weight) * crop[inside] + weight * (target + coarse_sd * coarse)[inside]
         values = _match_medians(values, weight, labels[inside], painted)
@@ -225,8 +232,7 @@ class TemplateSynthesizer:
         fine_sd = np.zeros(inside.shape)
         for value, wanted in fine_wanted.items():
             region = labels == value
-            core = ndimage.binary_erosion(region)
-            present = float(high[core if np.count_nonzero(core) >= MIN_VOXELS else region].std())
+            present = float(high[away_from_border(region, spacing)].std())  # as the realism audit measures it
             fine_sd[region] = np.sqrt(max(wanted ** 2 - present ** 2, 0.0))
             painted[str(value)]["fine_sd"] = round(float(fine_sd[region][0]), 5)
         values = values + (weight * _smooth_within(fine_sd, inside, smoothing)[inside] * fine[inside])

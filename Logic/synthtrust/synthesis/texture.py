@@ -26,11 +26,11 @@ def coarse_field(shape: tuple[int, ...], inside: np.ndarray, scale_mm: float, sp
 def spectrum_matched_texture(image: np.ndarray, tissue: np.ndarray, inside: np.ndarray, spacing_zyx,
                              rng: np.random.Generator) -> np.ndarray:
     """Fine texture (SD 1 inside) whose power spectrum is that of the in-plane high-pass of ``image`` in
-    ``tissue``: white noise filtered by the tissue residual's smoothed amplitude spectrum, then high-passed
-    the same way, so it adds fine grain only (the coarse field carries the rest)."""
+    ``tissue``: white noise filtered by the tissue residual's smoothed amplitude spectrum. The residual is
+    already high-passed, so the texture adds fine grain only (the coarse field carries the rest)."""
     residual = in_plane_high_pass(image.astype(np.float64), spacing_zyx)
     residual = np.where(tissue, residual - (float(residual[tissue].mean()) if tissue.any() else 0.0), 0.0)
     # A raw periodogram is itself noisy: smoothing it keeps the shape of the spectrum, not its accidents.
     amplitude = ndimage.uniform_filter(np.abs(np.fft.rfftn(residual)), 3)
     noise = np.fft.irfftn(np.fft.rfftn(rng.standard_normal(image.shape)) * amplitude, s=image.shape, axes=(0, 1, 2))
-    return _unit_sd(in_plane_high_pass(noise, spacing_zyx), inside)
+    return _unit_sd(noise, inside)

@@ -17,6 +17,10 @@ from synthtrust.imaging.tissue import MIN_VOXELS, brain_z_scored, in_plane_high_
 from synthtrust.labels.schema import LabelSchema
 
 APPEARANCE_REGIONS = ("ED", "ET", "NCR")
+# Grain below this (in brain SDs) cannot be seen: a noise-free template's white matter is taken to have this
+# much, so its texture ratio measures visible grain, not a division by almost nothing.
+INVISIBLE_GRAIN = 0.02
+TEXTURE_MARGIN_MM = 3.0  # three SDs of the 1 mm high-pass: farther in, a region's border no longer shows
 T1_LIKE = ("t1", "t1c")
 
 
@@ -24,9 +28,14 @@ def _robust_sd(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values)))) if values.size else 0.0
 
 
-def _erode(mask: np.ndarray) -> np.ndarray:
-    eroded = ndimage.binary_erosion(mask)
-    return eroded if np.count_nonzero(eroded) >= MIN_VOXELS else mask
+def away_from_border(mask: np.ndarray, spacing_zyx, margin_mm: float = TEXTURE_MARGIN_MM) -> np.ndarray:
+    """The voxels of ``mask`` farther than ``margin_mm`` in-plane from its border, where the 1 mm high-pass
+    sees the region's own grain and not the step to its neighbours; all of ``mask`` when too few are."""
+    inner = np.zeros_like(mask)
+    for k in range(mask.shape[0]):
+        if mask[k].any():
+            inner[k] = ndimage.distance_transform_edt(mask[k], sampling=spacing_zyx[1:]) > margin_mm
+    return inner if np.count_nonzero(inner) >= MIN_VOXELS else mask
 
 
 def _surface_area_mm2(mask: np.ndarray, spacing_zyx) -> float:
@@ -91,13 +100,13 @@ def lesion_features(channels: list[np.ndarray], modalities: list[str], labels: n
     features = shape_features(labels, schema, spacing)
     if np.count_nonzero(white) < MIN_VOXELS:
         return features
-    white_inner = _erode(white)
+    white_inner = away_from_border(white, spacing)
     boundary = lesion & ~ndimage.binary_erosion(lesion)
     for array, modality in zip(channels, modalities, strict=True):
         z = brain_z_scored(np.asarray(array), brain)
         high = in_plane_high_pass(z, spacing)
         white_median = float(np.median(z[white]))
-        white_texture = float(high[white_inner].std()) or 1e-6
+        white_texture = max(float(high[white_inner].std()), INVISIBLE_GRAIN)
         for name in APPEARANCE_REGIONS:
             if name not in schema.labels.values():
                 continue
@@ -107,7 +116,7 @@ def lesion_features(channels: list[np.ndarray], modalities: list[str], labels: n
             values = z[region]
             features[f"{modality}.{name}.contrast"] = float(np.median(values)) - white_median
             features[f"{modality}.{name}.heterogeneity"] = _robust_sd(values)
-            features[f"{modality}.{name}.texture"] = float(high[_erode(region)].std()) / white_texture
+            features[f"{modality}.{name}.texture"] = float(high[away_from_border(region, spacing)].std()) / white_texture
         gradient = np.sqrt(sum(g ** 2 for g in np.gradient(ndimage.gaussian_filter(z, 0.5), *spacing)))
         features[f"{modality}.border_sharpness"] = float(np.median(gradient[boundary]))
     return features
