@@ -26,6 +26,7 @@ from synthtrust.trust.audits import (
     without_existing_lesions,
 )
 from synthtrust.trust.factors import TrustReport, trust_over_variants
+from synthtrust.trust.realism import realism_of
 
 
 @dataclass
@@ -119,6 +120,7 @@ def run_loop(task: str, channels: list[Image], modalities: list[str], edit: Edit
             conditioning_fidelity(intended, predicted, threshold=fidelity_threshold),
             hallucination(intended, predicted, channels[0].spacing_zyx, margin_mm=hallucination_margin_mm),
             off_target_change(original, synthetic, synthesis.edit_region),
+            realism_of(synthesis.channels, modalities, edit.labels.array, schema),
         )
         finished = time.perf_counter()
         result.variants.append(VariantResult(

@@ -167,3 +167,19 @@ def test_a_smooth_template_gets_no_visible_noise_and_a_noisy_scan_its_own_grain(
     assert painted_grain > 10 * smooth_grain
     audit = realism_audit([grainy], ["t1"], edema, SCHEMA, (1.0, 1.0, 1.0))
     assert abs(audit.z_scores["t1.ED.texture"]) < 2.0, audit.features["t1.ED.texture"]
+
+
+def test_the_realism_audit_travels_in_the_run_records_and_shows_in_the_results_and_demo_tables():
+    from synthtrust.results import table
+    from synthtrust.results.records import Audits
+
+    realism = score_features({"a": 2.0}, {"a": {"mean": 1.0, "sd": 0.5}}).to_json()
+    audits = Audits({"dice": 0.9, "threshold": 0.6, "passed": True}, {"volume_ml": 0.0, "voxels": 0},
+                    {"voxels_changed": 0, "max_abs_change": 0.0}, realism)
+    back = Audits.from_json(json.loads(json.dumps(audits.to_json(), allow_nan=False)))
+    assert back.realism_score == pytest.approx(math.exp(-0.5))
+    assert back.realism_values()["realism_worst"] == "a (z +2.0)"
+    scar = Audits(audits.conditioning_fidelity, audits.hallucination, audits.off_target_change)
+    assert "realism" not in scar.to_json() and math.isnan(scar.realism_values()["realism_score"])
+    assert "Realism" in [c.header for c in table.RESULTS_TABLE]
+    assert {"Realism", "Least real feature"} <= {c.header for c in table.DEMO_AUDITS}

@@ -68,6 +68,11 @@ AUDIT_CATALOGUE = (
     MetricInfo("off_target_voxels", "Off-target voxels", "count",
                "voxels outside the edit region whose value differs from the input (should be 0)", False),
     MetricInfo("lesion_ml", "Lesion volume", "mL", "volume of the placed (intended) lesion", None),
+    MetricInfo("realism_score", "Realism", "", "realism audit of a brain tumour: mean over its features (contrast to "
+               "white matter, heterogeneity, texture, border sharpness, core shape) of exp(-z^2/8), z against real "
+               "gliomas; 1 = at the real mean, 0.61 = every feature 2 SD off", True),
+    MetricInfo("realism_worst", "Least real feature", "", "the lesion feature farthest from real tumours, with its "
+               "z-score", None),
     MetricInfo("synthesis_seconds", "Synthesis time", "s", "seconds to synthesize the variant", False),
     MetricInfo("segmentation_seconds", "Segmentation time", "s", "seconds to segment the variant", False),
     MetricInfo("evaluation_seconds", "Evaluation time", "s", "seconds to evaluate and audit the variant", False),

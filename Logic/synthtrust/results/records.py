@@ -45,11 +45,13 @@ def plain(value):
 
 @dataclass
 class Audits:
-    """The three audits of one prediction of an edit (:mod:`synthtrust.trust.audits`)."""
+    """The audits of one prediction of an edit (:mod:`synthtrust.trust.audits`), and the realism audit of its
+    variant (:mod:`synthtrust.trust.realism`; brain tumours only, the same for every segmenter)."""
 
     conditioning_fidelity: dict  # dice, threshold, passed, definition
     hallucination: dict  # volume_ml, voxels, margin_mm, definition
     off_target_change: dict  # voxels_changed, max_abs_change, definition
+    realism: dict | None = None  # score, worst_feature, worst_z, features, z_scores, unreferenced, formula
 
     @property
     def fidelity_dice(self) -> float:
@@ -72,12 +74,28 @@ class Audits:
         return {"fidelity_dice": self.fidelity_dice, "fidelity_passed": self.fidelity_passed,
                 "hallucinated_ml": self.hallucinated_ml, "off_target_voxels": self.off_target_voxels}
 
+    @property
+    def realism_score(self) -> float:
+        return number(self.realism.get("score")) if self.realism else float("nan")
+
+    def realism_values(self) -> dict:
+        """The realism columns' values by catalogue name: NaN and "" for a lesion without a realism audit."""
+        if not self.realism:
+            return {"realism_score": float("nan"), "realism_worst": ""}
+        worst, z = self.realism.get("worst_feature", ""), self.realism.get("worst_z")
+        return {"realism_score": self.realism_score,
+                "realism_worst": f"{worst} (z {z:+.1f})" if worst and z is not None else worst}
+
     def to_json(self) -> dict:
-        return plain(asdict(self))
+        data = plain(asdict(self))
+        if self.realism is None:  # scars: no realism audit, and the record reads as it always has
+            del data["realism"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Audits:
-        return cls(dict(data["conditioning_fidelity"]), dict(data["hallucination"]), dict(data["off_target_change"]))
+        return cls(dict(data["conditioning_fidelity"]), dict(data["hallucination"]), dict(data["off_target_change"]),
+                   dict(data["realism"]) if data.get("realism") else None)
 
 
 def _region_from_json(data: dict) -> RegionMetrics:

@@ -42,14 +42,14 @@ def columns(*names: str) -> tuple[Column, ...]:
 # The results table of a run (scene table, panel): one row per (variant or real image, segmenter, region).
 RESULTS_IDENTITY = columns("case", "seed", "segmenter", "region")
 RESULTS_METRICS = columns("dice", "hd95", "surface_dice", "reference_volume_ml", "predicted_volume_ml")
-RESULTS_AUDITS = columns("fidelity_passed", "fidelity_dice", "hallucinated_ml", "off_target_voxels")
+RESULTS_AUDITS = columns("fidelity_passed", "fidelity_dice", "hallucinated_ml", "off_target_voxels", "realism_score")
 RESULTS_TRUST = columns(*TRUST_FACTORS)
 RESULTS_TABLE = (*RESULTS_IDENTITY, *RESULTS_METRICS, *RESULTS_AUDITS, *RESULTS_TRUST)
 # The demo report's tables: every metric per region; audits and timings per variant.
 DEMO_METRICS = columns("dice", "hd95", "mean_surface_distance", "surface_dice", "reference_volume_ml",
                        "predicted_volume_ml", "volume_difference_ml", "detected_tp", "detected_fn", "detected_fp")
-DEMO_AUDITS = columns("fidelity_dice", "fidelity_passed", "hallucinated_ml", "off_target_voxels",
-                      "synthesis_seconds", "segmentation_seconds")
+DEMO_AUDITS = columns("fidelity_dice", "fidelity_passed", "realism_score", "realism_worst", "hallucinated_ml",
+                      "off_target_voxels", "synthesis_seconds", "segmentation_seconds")
 # Every value a sweep row can hold (its CSV columns are these keys; region metrics are "<region> <metric>").
 SWEEP_FIELDS = columns("segmenter", "segment", "transmurality", "extent", "position", "center_lps", "size_mm",
                        "variant", "seed", "status", "lesion_ml", "fidelity_dice", "fidelity_passed",
@@ -105,6 +105,7 @@ def results_rows(run: RunRecord | dict) -> list[dict]:
             values.update({c.key: number(getattr(metrics, c.key)) for c in RESULTS_METRICS})
             if prediction.audits is not None:
                 values.update(prediction.audits.values())
+                values.update(prediction.audits.realism_values())
                 values["fidelity_passed"] = "pass" if values["fidelity_passed"] else "fail"
             values.update({factor: _trust_value(factors, factor, region) for factor in TRUST_FACTORS})
             rows.append({c.header: values[c.key] for c in RESULTS_TABLE if c.key in values})
@@ -190,7 +191,7 @@ def audit_rows(case: str, variants: list[Variant]) -> list[dict]:
     rows = []
     for variant in variants:
         prediction = variant.predictions[0]
-        values = {**prediction.audits.values(), "synthesis_seconds": prediction.seconds.get("synthesis"),
+        values = {**prediction.audits.values(), **prediction.audits.realism_values(), "synthesis_seconds": prediction.seconds.get("synthesis"),
                   "segmentation_seconds": prediction.seconds.get("segmentation")}
         rows.append({column("case").header: case, column("seed").header: variant.seed,
                      **{c.header: values[c.key] for c in DEMO_AUDITS}})

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from synthtrust.errors import InputError
+from synthtrust.imaging.image import Image
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.resources import resources_dir
 from synthtrust.trust.lesion_features import lesion_features
@@ -114,3 +115,9 @@ def realism_audit(channels: list[np.ndarray], modalities: list[str], labels: np.
     features = lesion_features([np.asarray(c)[box] for c in channels], list(modalities), np.asarray(labels)[box],
                                schema, spacing_zyx, None if brain is None else np.asarray(brain, bool)[box])
     return score_features(features, reference if reference is not None else tumour_reference())
+
+
+def realism_of(channels: list[Image], modalities: list[str], labels: np.ndarray, schema: LabelSchema) -> dict | None:
+    """The realism audit of a synthetic variant as the run records keep it (JSON), or None (scars)."""
+    audit = realism_audit([c.array for c in channels], modalities, labels, schema, channels[0].spacing_zyx)
+    return None if audit is None else audit.to_json()
