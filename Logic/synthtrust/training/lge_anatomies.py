@@ -26,7 +26,10 @@ from synthtrust.phantoms.cardiac import make_lge_phantom
 SUNNYBROOK_CASES = ("SC-HF-I-1", "SC-HF-I-2", "SC-HF-I-4", "SC-HF-I-5")
 # AHA territories of the three coronary arteries: infarcts follow them.
 TERRITORIES = {"LAD": (1, 2, 7, 8, 13, 14, 17), "RCA": (3, 4, 9, 10, 15), "LCx": (5, 6, 11, 12, 16)}
-CROP_MARGIN_MM = 70.0  # room around the heart for the surroundings, rotations and crops
+# Room around the heart: real LGE shows the whole chest (EMIDEC: about 400 mm), so the real surroundings of
+# the cine images are kept almost whole; a network that only saw the heart's neighbourhood finds hearts in
+# the bowel.
+CROP_MARGIN_MM = 150.0
 
 
 @dataclass

@@ -28,7 +28,11 @@ WORKING_SPACING_MM = 1.5
 
 
 def _smooth_noise(shape, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    field = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
+    factor = max(int(sigma / 2), 1)  # a smooth field is drawn on a coarser grid (same look, far cheaper)
+    coarse = [max(int(np.ceil(n / factor)), 1) for n in shape]
+    field = ndimage.gaussian_filter(rng.standard_normal(coarse), sigma / factor)
+    if factor > 1:
+        field = ndimage.zoom(field, [n / c for n, c in zip(shape, coarse, strict=True)], order=1)[:shape[0], :shape[1]]
     return field / max(float(np.abs(field).max()), 1e-9)
 
 
@@ -46,11 +50,20 @@ def add_surroundings(labels: np.ndarray, spacing_mm: float, rng: np.random.Gener
     yy, xx = np.mgrid[0:ny, 0:nx].astype(float)
     cy, cx = ndimage.center_of_mass(heart)
     radius = np.sqrt(heart.sum() / np.pi)
-    # Tissue blobs: a random Voronoi partition into two tissue classes and lungs.
-    seeds = rng.uniform(0, 1, (12, 2)) * [ny, nx]
-    kinds = rng.choice([TISSUE_A, TISSUE_B, LUNG], size=len(seeds), p=[0.45, 0.35, 0.2])
-    distance = (yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2
-    background = kinds[np.argmin(distance, axis=-1)].astype(np.uint8)
+    # Tissue blobs: a random Voronoi partition into tissue classes and lungs, then clutter: small round bright
+    # and dark structures (vessels, bowel, fat), the things a network must learn are not a ventricle.
+    seeds = rng.uniform(0, 1, (int(rng.integers(12, 60)), 2)) * [ny, nx]
+    kinds = rng.choice([TISSUE_A, TISSUE_B, LUNG, FAT], size=len(seeds), p=[0.4, 0.3, 0.2, 0.1])
+    # On a 4x coarser grid (a 60-seed partition of a full slice is otherwise the slowest step of rendering).
+    cy4, cx4 = yy[::4, ::4], xx[::4, ::4]
+    distance = (cy4[..., None] - seeds[:, 0]) ** 2 + (cx4[..., None] - seeds[:, 1]) ** 2
+    coarse = kinds[np.argmin(distance, axis=-1)].astype(np.uint8)
+    background = np.repeat(np.repeat(coarse, 4, axis=0), 4, axis=1)[:ny, :nx]
+    for _ in range(int(rng.integers(0, 25))):
+        by, bx = rng.uniform(0, ny), rng.uniform(0, nx)
+        size_y, size_x = rng.uniform(2, 14, 2) / spacing_mm
+        blob = ((yy - by) / size_y) ** 2 + ((xx - bx) / size_x) ** 2 <= 1.0
+        background[blob] = rng.choice([RV_BLOOD, RV_WALL, FAT, LUNG, TISSUE_A, TISSUE_B])
     classes[~heart] = background[~heart]
     # The RV: an ellipse beside the LV, minus the LV and a 1-pixel gap that becomes its wall.
     angle = rng.uniform(0, 2 * np.pi)
@@ -103,7 +116,9 @@ def sample_rendering(rng: np.random.Generator, pool_size: int, has_cine: bool) -
         "slice_fraction": float(rng.random()),
         "levels": {str(k): float(v) for k, v in levels.items()},
         "texture_sd": float(texture),
-        "real_surroundings": bool(has_cine and rng.random() < 0.3),
+        "real_surroundings": bool(has_cine and rng.random() < 0.6),
+        "surroundings_lut": [float(v) for v in rng.uniform(0, 1, 6)] if rng.random() < 0.5 else None,
+        "zero_border_px": int(rng.integers(0, 30)) if rng.random() < 0.3 else 0,
         "surroundings_seed": int(rng.integers(2**31)),
         "zoom": float(np.exp(rng.uniform(np.log(0.75), np.log(1.35)))),
         "rotation_deg": float(rng.uniform(0, 360)),
@@ -157,6 +172,9 @@ def render_slice(anatomy: Anatomy, parameters: dict) -> tuple[np.ndarray, np.nda
         source = anatomy.cine[z].astype(np.float64)
         low, high = np.percentile(source, [1, 99.5])
         cine = np.clip((source - low) / max(high - low, 1e-6), 0, 1) ** rng.uniform(0.6, 1.6)
+        if parameters.get("surroundings_lut"):  # a random, not necessarily monotone, remapping of real anatomy
+            knots = np.asarray(parameters["surroundings_lut"])
+            cine = np.interp(cine, np.linspace(0, 1, len(knots)), knots)
     surroundings_rng = np.random.default_rng(parameters["surroundings_seed"])
     classes = add_surroundings(anatomy.labels[z], spacing, surroundings_rng, keep_background=real)
     image = _intensities(classes, parameters["levels"], parameters["texture_sd"], rng, cine)
@@ -197,6 +215,12 @@ def render_slice(anatomy: Anatomy, parameters: dict) -> tuple[np.ndarray, np.nda
     sd = parameters["noise_sd"]
     patch = np.sqrt((patch + rng.normal(0, sd, patch.shape)) ** 2 + rng.normal(0, sd, patch.shape) ** 2)
     patch = np.clip(patch / max(float(np.percentile(patch, 99.5)), 1e-6), 0, 1.5) ** parameters["gamma"]
+    border = parameters.get("zero_border_px", 0)
+    if border:  # zero padding, as reconstructed images often have (the normalisation ignores zeros)
+        side = int(np.random.default_rng(parameters["noise_seed"] + 1).integers(4))
+        region = [slice(None), slice(None)]
+        region[side % 2] = slice(0, border) if side < 2 else slice(PATCH - border, PATCH)
+        patch[tuple(region)] = 0.0
     return patch.astype(np.float32), labels
 
 
