@@ -183,3 +183,19 @@ def test_the_realism_audit_travels_in_the_run_records_and_shows_in_the_results_a
     assert "realism" not in scar.to_json() and math.isnan(scar.realism_values()["realism_score"])
     assert "Realism" in [c.header for c in table.RESULTS_TABLE]
     assert {"Realism", "Least real feature"} <= {c.header for c in table.DEMO_AUDITS}
+
+
+def test_synthesize_on_the_command_line_prints_and_records_the_realism_of_each_variant(rng, tmp_path, capfd):
+    from synthtrust.cli.main import main
+    from synthtrust.imaging.io import save_image
+
+    image, labels, _ = _phantom(rng)
+    save_image(Image.from_array(image, (1.0, 1.0, 1.0)), tmp_path / "t1.nii.gz")
+    save_image(Image.from_array(labels, (1.0, 1.0, 1.0)), tmp_path / "lesion.nii.gz")
+    out = tmp_path / "out"
+    assert main(["synthesize", "--image", str(tmp_path / "t1.nii.gz"), "--lesion", str(tmp_path / "lesion.nii.gz"),
+                 "--modalities", "t1", "--out", str(out)]) == 0
+    record = json.loads((out / "synthesis.json").read_text(encoding="utf-8"))
+    realism = record["variants"][0]["realism"]
+    assert 0.0 < realism["score"] <= 1.0 and realism["worst_feature"] in realism["z_scores"]
+    assert f"realism {realism['score']:.2f}" in capfd.readouterr().err

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
                            progress=lambda message: print(f"[demo] {message}", flush=True))
     for slug, case in summary["cases"].items():
         fidelity = [v["audits"]["conditioning_fidelity"]["dice"] for v in case["variants"]]
-        print(f"{slug}: fidelity Dice per variant {[round(f, 3) for f in fidelity]}")
+        realism = [(v["audits"].get("realism") or {}).get("score") for v in case["variants"]]
+        shown = f"; realism per variant {[round(r, 2) for r in realism]}" if all(r is not None for r in realism) else ""
+        print(f"{slug}: fidelity Dice per variant {[round(f, 3) for f in fidelity]}{shown}")
     print(f"done in {summary['seconds']} s: open {args.out / 'report.html'} or load {args.out / 'scene.mrb'} "
           "in 3D Slicer")
     return 0

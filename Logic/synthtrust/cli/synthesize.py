@@ -101,6 +101,7 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
 def run(args: argparse.Namespace) -> int:
     from synthtrust.synthesis.diffusion.engine import SCHEMA_TASKS
     from synthtrust.synthesis.engines import make_synthesizer
+    from synthtrust.trust.realism import realism_of
 
     inputs = [*args.image, args.lesion, args.anatomy, args.model, args.segmenter]
     names = [f"variant_{k}_{c}.nii.gz" for k in range(args.variants) for c in range(len(args.image))]
@@ -135,13 +136,18 @@ def run(args: argparse.Namespace) -> int:
                                             progress=print_progress, anatomy=anatomy)
             for note in result.provenance.get("notes", []):
                 print(f"  note: {note}", file=sys.stderr, flush=True)
+            realism = realism_of(result.channels, modalities, lesion.array, schema)
+            if realism is not None and realism["score"] is not None:
+                print(f"  realism {realism['score']:.2f} (least real: {realism['worst_feature']}, z "
+                      f"{realism['worst_z']:+.1f})", file=sys.stderr, flush=True)
             files = []
             for c, channel in enumerate(result.channels):
                 path = scratch / f"variant_{k}_{c}.nii.gz"
                 save_image(channel, path)
                 files.append(path.name)
             variants.append({"variant": k, "seed": args.seed + k, "files": files,
-                             "seconds": round(time.perf_counter() - started, 3), "provenance": result.provenance})
+                             "seconds": round(time.perf_counter() - started, 3), "provenance": result.provenance,
+                             "realism": realism})
         record = make_record("synthesize",
                              inputs={**{f"image_{c}": p for c, p in enumerate(args.image)}, "lesion": args.lesion},
                              parameters={"engine": args.engine, "schema": schema.name, "modalities": modalities,
