@@ -7,6 +7,9 @@ scored inside the mask (`synthtrust.metrics.local_synthesis`). The brains are sp
 training of this project ever used, ``--split train`` the ones tuning may use.
 
     .venv/bin/python scripts/evaluate_healthy_fill.py --split test --brains 40 --masks 2 --out fills.json
+
+``--tcga`` instead scores the masks of `scripts/evaluate_generators.py --only healthy --healthy-masks 4` (the
+same seeds) in TCGA-FG-6692 and TCGA-DU-7294, FLAIR and T1c, so the figures compare with that table.
 """
 
 from __future__ import annotations
@@ -54,6 +57,31 @@ def tumour_masks(image, count: int, seed: int) -> list[tuple[np.ndarray, dict]]:
     return masks
 
 
+def tcga_rows(masks: int) -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import evaluate_generators as generators
+
+    rows = []
+    for index, case in enumerate(generators.TCGA_CASES):
+        flair, t1c, real = generators.brain_case(data_root(None), case)
+        for k, (edit, parameters) in enumerate(generators.tumour_edits(flair, real, masks, seed=100 + index)):
+            mask = edit.labels.array > 0
+            voided = [c.with_array(np.where(mask, 0, c.array).astype(c.array.dtype)) for c in (flair, t1c)]
+            region = flair.with_array(mask.astype(np.uint8))
+            row = {"case": case, "mask": k, **parameters, "mask_ml": round(float(mask.sum()) / 1000.0, 1),
+                   "scores": {}}
+            for method in ("mean", "smooth", "mirror"):
+                result = fill_region(voided, region, method)
+                for name, original, empty, filled in zip(("flair", "t1c"), (flair, t1c), voided, result.channels,
+                                                         strict=True):
+                    scores = local_synthesis_scores(filled.array, original.array, empty.array, mask)
+                    row["scores"][f"{method} {name}"] = {key: round(scores[key], 4) for key in ("ssim", "psnr_db",
+                                                                                              "mse")}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("test", "train"), default="test")
@@ -62,8 +90,15 @@ def main() -> None:
     parser.add_argument("--mirror-weights", default="1.0", help="comma-separated mirror weights to score")
     parser.add_argument("--refiner", type=Path, help="also score the mirror fill refined by these weights "
                         "(scripts/train_healthy_fill.py)")
+    parser.add_argument("--tcga", action="store_true", help="score the TCGA masks of evaluate_generators instead")
     parser.add_argument("--out", type=Path, help="write every row and the means as JSON here")
     args = parser.parse_args()
+    if args.tcga:
+        rows = tcga_rows(args.masks)
+        means = {name: {key: round(float(np.mean([r["scores"][name][key] for r in rows])), 4)
+                        for key in ("ssim", "psnr_db", "mse")} for name in rows[0]["scores"]}
+        print(json.dumps({"masks": len(rows), "means": means}, indent=1))
+        return
     weights = [float(w) for w in args.mirror_weights.split(",")]
     methods = ["mean", "smooth"] + [f"mirror {w:g}" for w in weights]
     refiner = load_refiner(args.refiner) if args.refiner else None
