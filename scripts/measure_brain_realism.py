@@ -5,6 +5,7 @@ with the four figures issue 12 quoted (FLAIR edema and T1c enhancing texture, FL
 T1c necrosis contrast, each as measured and as z against real tumours).
 
     .venv/bin/python scripts/measure_brain_realism.py [--data ../shared/data] [--seeds 3] [--json PATH]
+    .venv/bin/python scripts/measure_brain_realism.py --before 207ca58   # engine and placement before issue 12
 
 The real tumours are scored against a reference they are part of (in-sample: an optimistic ceiling).
 """
@@ -12,7 +13,9 @@ The real tumours are scored against a reference they are part of (in-sample: an 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,24 @@ CASES = ("TCGA-FG-6692", "TCGA-DU-7294")
 MODALITIES = {"flair": "fla", "t1": "t1", "t1c": "t1c", "t2": "t2"}
 QUOTED = ("flair.ED.texture", "t1c.ET.texture", "flair.ED.contrast", "t1c.NCR.contrast")
 SCHEMA = brats_schema(2021)
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _module_at(commit: str, path: str) -> types.ModuleType:
+    """``path`` as it was at ``commit``, run against today's other modules (our own history, nothing else)."""
+    source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPOSITORY, capture_output=True, text=True,
+                            check=True, encoding="utf-8").stdout
+    module = types.ModuleType(f"{Path(path).stem}_at_{commit}")
+    exec(compile(source, f"{path}@{commit}", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def engine_and_placement(commit: str | None):
+    """Today's TemplateSynthesizer and place_tumor, or those of ``commit``."""
+    if not commit:
+        return TemplateSynthesizer, place_tumor
+    return (_module_at(commit, "Logic/synthtrust/synthesis/template.py").TemplateSynthesizer,
+            _module_at(commit, "Logic/synthtrust/editing/tumor.py").place_tumor)
 
 
 def audit_row(label: str, channels, modalities, labels, spacing, brain) -> dict:
@@ -50,14 +71,14 @@ def mirrored_centre(image, labels: np.ndarray) -> tuple[float, float, float]:
     return tuple(float(v) for v in image.geometry.index_to_physical(np.asarray(mirrored)))
 
 
-def synthetic_rows(data: Path, seeds: int) -> list[dict]:
+def synthetic_rows(data: Path, seeds: int, engine, place) -> list[dict]:
     rows = []
     t1, brain = load_demo_brain()
     centre = tuple(LPS_TO_RAS @ np.asarray(BRAIN_TUMOR_CENTER_RAS))
     for seed in range(seeds):
-        edit = place_tumor(t1, centre, BRAIN_TUMOR_SIZE_MM, irregularity=0.35, seed=seed, brain_mask=brain,
+        edit = place(t1, centre, BRAIN_TUMOR_SIZE_MM, irregularity=0.35, seed=seed, brain_mask=brain,
                            schema=SCHEMA)
-        result = TemplateSynthesizer().synthesize([t1], edit.labels, SCHEMA, ["t1"], seed=seed)
+        result = engine().synthesize([t1], edit.labels, SCHEMA, ["t1"], seed=seed)
         rows.append(audit_row(f"template, MNI T1, seed {seed}", result.channels, ["t1"], edit.labels.array,
                               t1.spacing_zyx, brain.array > 0))
     for case in CASES:
@@ -71,10 +92,10 @@ def synthetic_rows(data: Path, seeds: int) -> list[dict]:
                               channels[0].spacing_zyx, brain))
         centre = mirrored_centre(channels[0], real)
         for seed in range(seeds):
-            edit = place_tumor(channels[1], centre, BRAIN_TUMOR_SIZE_MM, irregularity=0.35, seed=seed,
+            edit = place(channels[1], centre, BRAIN_TUMOR_SIZE_MM, irregularity=0.35, seed=seed,
                                brain_mask=channels[0].with_array(brain.astype(np.uint8)), schema=SCHEMA)
             # The real tumour stays in the image: the audit measures the synthetic one only.
-            result = TemplateSynthesizer().synthesize(channels, edit.labels, SCHEMA, list(MODALITIES), seed=seed)
+            result = engine().synthesize(channels, edit.labels, SCHEMA, list(MODALITIES), seed=seed)
             rows.append(audit_row(f"template, {case} healthy side, seed {seed}", result.channels, list(MODALITIES),
                                   edit.labels.array, channels[0].spacing_zyx, None))
     return rows
@@ -95,8 +116,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as strict JSON here")
+    parser.add_argument("--before", default=None, metavar="COMMIT",
+                        help="measure the template engine and tumour placement of this git commit")
     arguments = parser.parse_args()
-    rows = synthetic_rows(arguments.data, arguments.seeds)
+    rows = synthetic_rows(arguments.data, arguments.seeds, *engine_and_placement(arguments.before))
     print(markdown(rows))
     if arguments.json:
         write_json({"rows": rows}, arguments.json)

@@ -112,3 +112,42 @@ def test_move_shifts_the_lesion_centroid_by_the_offset_in_millimetres(brain):
         return image.geometry.index_to_physical((i.mean(), j.mean(), k.mean()))
 
     assert centroid_mm(moved.array) - centroid_mm(labels.array) == pytest.approx([6.0, 0.0, 4.0], abs=0.6)
+
+
+def _solidity(labels, spacing):
+    from synthtrust.trust.lesion_features import shape_features
+
+    return shape_features(labels, SCHEMA, spacing)["shape.core_solidity"]
+
+
+def test_the_core_is_lobulated_with_irregularity_and_keeps_the_requested_volume(brain):
+    image, mask = brain
+    spacing = image.spacing_zyx
+    requested_ml = 4 / 3 * np.pi * 10 ** 3 / 1000
+    smooth = place_tumor(image, centre(image), 20, irregularity=0.0, seed=2, brain_mask=mask).labels.array
+    lobed = place_tumor(image, centre(image), 20, irregularity=1.0, seed=2, brain_mask=mask).labels.array
+    for labels in (smooth, lobed):
+        core_ml = np.isin(labels, (1, 4)).sum() * np.prod(spacing) / 1000
+        assert core_ml == pytest.approx(requested_ml, rel=0.03)
+    assert _solidity(smooth, spacing) > 0.85 and _solidity(lobed, spacing) < _solidity(smooth, spacing) - 0.15
+
+
+def test_the_necrosis_sits_off_centre_towards_the_thin_side_of_the_rim(brain):
+    image, mask = brain
+    edit = place_tumor(image, centre(image), 24, enhancing_rim_mm=3, irregularity=0.8, seed=3, brain_mask=mask)
+    labels, shift = edit.labels.array, np.asarray(edit.parameters["necrosis_shift"])
+    spacing = np.asarray(image.spacing_zyx)
+    core_centre = np.argwhere(np.isin(labels, (1, 4))).mean(axis=0) * spacing
+    necrosis_centre = np.argwhere(labels == 1).mean(axis=0) * spacing
+    moved_lps = (necrosis_centre - core_centre)[::-1]  # (x, y, z) mm; the grid's axes are LPS here
+    assert np.linalg.norm(moved_lps) > 1.0 and moved_lps @ shift < 0
+
+
+def test_parameters_recorded_before_the_lobulated_core_replay_as_the_star_shaped_tumour(brain):
+    image, mask = brain
+    parameters = dict(place_tumor(image, centre(image), 20, seed=5, brain_mask=mask).parameters)
+    for key in ("shape", "lobes", "rim_border", "necrosis_shift"):
+        parameters.pop(key)
+    star = apply_tumor(image.geometry, parameters, mask.array)
+    assert np.array_equal(star, apply_tumor(image.geometry, parameters, mask.array)) and (star == 1).any()
+    assert not np.array_equal(star, place_tumor(image, centre(image), 20, seed=5, brain_mask=mask).labels.array)

@@ -1,14 +1,21 @@
-"""Brain tumour placement: necrotic core inside an enhancing rim inside edema, irregular border.
+"""Brain tumour placement: necrotic core inside an enhancing rim inside edema, shaped like a glioma.
 
 Two steps, as every edit: :func:`sample_tumor_parameters` turns the request and a seed into explicit
-parameters (including the sampled border coefficients); :func:`apply_tumor` draws the label map from
-those parameters alone, deterministically. Shapes are built in LPS millimetres, so anisotropic and
-oblique grids get the requested sizes in mm.
+parameters (the lobes, border and rim coefficients, the necrosis shift); :func:`apply_tumor` draws the
+label map from those parameters alone, deterministically. Shapes are built in LPS millimetres, so
+anisotropic and oblique grids get the requested sizes in mm.
+
+The core is lobulated: a smooth field (a main Gaussian blob plus seeded lobes, stronger with
+``irregularity``) thresholded so that the core has the volume of the requested ellipsoid; it need not be
+star-shaped. The enhancing rim's thickness varies around the core and is thicker on one seeded side, so
+the necrosis sits off-centre. Edema is a shell of irregular thickness around the core. Parameters
+recorded before the lobulated core (no ``"shape"``) still replay as the star-shaped tumour they were.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from synthtrust.editing.brain_mask import derive_brain_mask
 from synthtrust.editing.edit import Edit
@@ -24,6 +31,11 @@ from synthtrust.labels.schema import LabelSchema, brats_schema
 
 # The border may move in or out by at most this fraction of the radius, so the lesion stays star-shaped.
 MAX_BORDER_DEVIATION = 0.45
+LOBE_SIGMA = 0.5  # of the core blobs, in units of the (lobe's) radius: the field's 1/e^0.5 contour
+MAX_LOBES = 6
+LOBE_DISTANCE = (0.6, 1.0)  # lobe centres from the tumour centre, in units of the core's radii
+LOBE_GAIN = 2.5  # lobes and bumps per unit of irregularity: at the default 0.3 the core's solidity is near
+ROUGHNESS = 0.08  # the real gliomas' (about 0.8, docs/performance.md)
 
 
 def _as_triple(size_mm) -> tuple[float, float, float]:
@@ -56,11 +68,99 @@ def sample_tumor_parameters(center_mm, size_mm, edema_mm: float = 8.0, enhancing
         "numbering": int(numbering),
         "core_border": sample_border_field(rng),
         "edema_border": sample_border_field(rng),
+        "shape": "lobulated",
+        "lobes": _sample_lobes(rng),
+        "roughness": _sample_roughness(rng),
+        "rim_border": sample_border_field(rng),
+        "necrosis_shift": [float(v) for v in _unit(rng.standard_normal(3))],
     }
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-9)
+
+
+def _sample_lobes(rng: np.random.Generator) -> list[dict]:
+    """Lobes around the main blob: direction, distance and radius in units of the core's radii, weight."""
+    return [{"direction": [float(v) for v in _unit(rng.standard_normal(3))],
+             "distance": float(rng.uniform(LOBE_DISTANCE[0], LOBE_DISTANCE[1])),
+             "radius": float(rng.uniform(0.3, 0.55)), "weight": float(rng.uniform(0.6, 1.0))}
+            for _ in range(int(rng.integers(3, MAX_LOBES + 1)))]
+
+
+def _sample_roughness(rng: np.random.Generator, n_waves: int = 12) -> list[dict]:
+    """Plane waves in space (wave vectors in cycles per core radius): the fine bumps of the core border."""
+    return [{"wave": [float(v) for v in _unit(rng.standard_normal(3)) * rng.uniform(0.8, 1.6)],
+             "phase": float(rng.uniform(0, 2 * np.pi))} for _ in range(n_waves)]
 
 
 def apply_tumor(geometry: Geometry, parameters: dict, brain_mask: np.ndarray | None) -> np.ndarray:
     """Draw the tumour described by ``parameters`` on ``geometry``; clip to ``brain_mask`` when given."""
+    if parameters.get("shape") == "lobulated":
+        return _apply_lobulated(geometry, parameters, brain_mask)
+    return _apply_star_shaped(geometry, parameters, brain_mask)
+
+
+def _core_field(normalised: np.ndarray, parameters: dict) -> np.ndarray:
+    """The smooth field whose upper level set is the core (coordinates in units of the core's radii)."""
+    squared = np.sum(normalised ** 2, axis=-1)
+    field = np.exp(-squared / (2 * LOBE_SIGMA ** 2))
+    # The bumps fade away from the core, so they shape its border and leave no islands around it.
+    envelope = np.exp(-squared / (2 * (1.5 * LOBE_SIGMA) ** 2))
+    gain = LOBE_GAIN * parameters["irregularity"]
+    for lobe in parameters["lobes"]:
+        centre = np.asarray(lobe["direction"]) * lobe["distance"]
+        spread = LOBE_SIGMA * lobe["radius"]
+        field += gain * lobe["weight"] * np.exp(-np.sum((normalised - centre) ** 2, axis=-1) / (2 * spread ** 2))
+    for wave in parameters.get("roughness", []):
+        field += gain * ROUGHNESS * envelope * np.cos(2 * np.pi * normalised @ np.asarray(wave["wave"])
+                                                      + wave["phase"])
+    return field
+
+
+def _apply_lobulated(geometry: Geometry, parameters: dict, brain_mask: np.ndarray | None) -> np.ndarray:
+    schema = brats_schema(parameters["numbering"])
+    labels = np.zeros(geometry.shape, np.uint8)
+    center = np.asarray(parameters["center_lps_mm"])
+    radii = np.asarray(parameters["core_radii_mm"])
+    irregularity = parameters["irregularity"]
+    edema_reach = parameters["edema_mm"] * (1 + MAX_BORDER_DEVIATION)
+    box = box_around(geometry, center, radii.max() * 2.2 + edema_reach + 2)
+    if any(s.stop <= s.start for s in box):
+        return labels
+    spacing = np.asarray(geometry.spacing[::-1], float)
+    offset = physical_coordinates(geometry, box) - center
+    distance = np.linalg.norm(offset, axis=-1)
+    unit = offset / np.maximum(distance, 1e-9)[..., None]
+    unit[distance < 1e-9] = (1.0, 0.0, 0.0)
+    field = _core_field(offset / radii, parameters)
+    # The core keeps the requested ellipsoid's volume: the threshold is the field value at that rank.
+    voxels = int(round(4.0 / 3.0 * np.pi * float(np.prod(radii)) / float(np.prod(spacing))))
+    values = field.ravel()
+    voxels = min(max(voxels, 1), values.size)
+    threshold = float(np.partition(values, values.size - voxels)[values.size - voxels])
+    core = field >= threshold
+    outside = ndimage.distance_transform_edt(~core, sampling=spacing)
+    edema_deviation = np.clip(irregularity * evaluate_border_field(parameters["edema_border"], unit),
+                              -MAX_BORDER_DEVIATION, MAX_BORDER_DEVIATION)
+    # The rim is thicker on the side the necrosis moves away from, and uneven all round.
+    rim = parameters["enhancing_rim_mm"] * np.clip(
+        1.0 + 0.6 * irregularity * evaluate_border_field(parameters["rim_border"], unit)
+        + 1.2 * irregularity * (unit @ np.asarray(parameters["necrosis_shift"])), 0.4, 3.0)
+    region = np.zeros(core.shape, np.uint8)
+    region[(outside > 0) & (outside <= parameters["edema_mm"] * (1.0 + edema_deviation))] = schema.label_value("ED")
+    region[core] = schema.label_value("ET")
+    if parameters["necrosis"]:
+        depth = ndimage.distance_transform_edt(core, sampling=spacing)
+        region[core & (depth > rim)] = schema.label_value("NCR")
+    labels[box] = region
+    if brain_mask is not None:
+        labels[~brain_mask.astype(bool)] = 0
+    return labels
+
+
+def _apply_star_shaped(geometry: Geometry, parameters: dict, brain_mask: np.ndarray | None) -> np.ndarray:
+    """The tumour of parameters recorded before the lobulated core: a radial border around an ellipsoid."""
     schema = brats_schema(parameters["numbering"])
     labels = np.zeros(geometry.shape, np.uint8)
     center = np.asarray(parameters["center_lps_mm"])
