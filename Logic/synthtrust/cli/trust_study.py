@@ -10,6 +10,7 @@ from synthtrust.cli.common import (
     BATCH_SIZE,
     FRACTION,
     ITERATIONS,
+    LEARNING_RATE,
     POSITIVE_FRACTION,
     SEED,
     Bounded,
@@ -44,6 +45,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--iterations", type=ITERATIONS, default=200, help="training iterations per task")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=8, help="slices per iteration")
     parser.add_argument("--image-size", type=IMAGE_SIZE, default=128, help="slices are resampled to this square")
+    parser.add_argument("--crop", type=POSITIVE_FRACTION, default=1.0,
+                        help="keep the central crop of this fraction of each side before resampling")
+    parser.add_argument("--learning-rate", type=LEARNING_RATE, default=2e-3, help="AdamW learning rate")
     parser.add_argument("--test-fraction", type=POSITIVE_FRACTION, default=0.2, help="share of patients tested")
     parser.add_argument("--max-test-cases", type=TEST_CASES, default=0, help="cap on test patients (0: all)")
     parser.add_argument("--split-seed", type=SEED, default=0, help="seed of the train/test split by patient")
@@ -67,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     settings = StudySettings(
         args.task, str(args.real), str(args.synthetic) if args.synthetic else None, args.generate, args.alphas,
         args.seeds, args.train_size, args.iterations, args.executor, args.ray_address, args.workers,
-        args.test_fraction, args.split_seed, args.image_size, args.batch_size, max_test_cases=args.max_test_cases,
-        n_bootstrap=args.bootstrap)
+        args.test_fraction, args.split_seed, args.image_size, args.crop, args.batch_size, args.learning_rate,
+        max_test_cases=args.max_test_cases, n_bootstrap=args.bootstrap)
     study = run_study(settings, args.out, args.resume, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(json_text({"study": str(args.out / "study.json"), "verdicts": study["verdicts"],
                      "seconds": study["seconds"]}, indent=2))

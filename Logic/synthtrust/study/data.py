@@ -56,9 +56,18 @@ def _resample(array: np.ndarray, size: int, order: int) -> np.ndarray:
     return ndimage.zoom(array, factors, order=order, mode="nearest", grid_mode=True)
 
 
-def slices_of(case: Case, patient: str, size: int) -> list[tuple[np.ndarray, np.ndarray, str, str]]:
+def _central(array: np.ndarray, fraction: float) -> np.ndarray:
+    """The central ``fraction`` of each in-plane side (short-axis slices are centred on the heart)."""
+    if fraction >= 1.0:
+        return array
+    keep = [max(1, int(round(n * fraction))) for n in array.shape[-2:]]
+    start = [(n - k) // 2 for n, k in zip(array.shape[-2:], keep, strict=True)]
+    return array[..., start[0]:start[0] + keep[0], start[1]:start[1] + keep[1]]
+
+
+def slices_of(case: Case, patient: str, size: int, crop: float = 1.0) -> list[tuple[np.ndarray, np.ndarray, str, str]]:
     """(image, labels, patient, name) for each axial slice of ``case`` that holds a label (one channel)."""
-    image, labels = case.channels[0].array, case.labels.array
+    image, labels = _central(case.channels[0].array, crop), _central(case.labels.array, crop)
     out = []
     for z in range(labels.shape[0]):
         if labels.shape[0] > 1 and not labels[z].any():
@@ -78,10 +87,10 @@ def _pool(items: list[tuple[np.ndarray, np.ndarray, str, str]], what: str) -> Sl
                      np.array([i[2] for i in items]), np.array([i[3] for i in items]))
 
 
-def _real_slices(cases: list[DiskCase], dataset: DiskDataset, size: int) -> list:
+def _real_slices(cases: list[DiskCase], dataset: DiskDataset, size: int, crop: float) -> list:
     items = []
     for case in cases:
-        items += slices_of(load_case(case, dataset), case.patient, size)
+        items += slices_of(load_case(case, dataset), case.patient, size, crop)
     return items
 
 
@@ -114,7 +123,7 @@ def _with_new_scar(case: Case, seed: int) -> tuple[Case, dict] | None:
     return None
 
 
-def _generated(cases: list[DiskCase], dataset: DiskDataset, size: int, base_seed: int,
+def _generated(cases: list[DiskCase], dataset: DiskDataset, size: int, crop: float, base_seed: int,
                records: list[dict]) -> list:
     items = []
     for k, disk_case in enumerate(cases):
@@ -122,7 +131,7 @@ def _generated(cases: list[DiskCase], dataset: DiskDataset, size: int, base_seed
         if made is None:
             continue
         records.append(made[1])
-        items += slices_of(made[0], f"{disk_case.patient} (synthetic)", size)
+        items += slices_of(made[0], f"{disk_case.patient} (synthetic)", size, crop)
     return items
 
 
@@ -140,21 +149,23 @@ def prepare_pools(settings: StudySettings, folder: Path, log: Callable[[str], No
     if settings.max_test_cases:
         kept = sorted({c.patient for c in test})[: settings.max_test_cases]
         test = [c for c in test if c.patient in kept]
-    pools = {"real_train": _real_slices(train, real, settings.image_size),
-             "real_test": _real_slices(test, real, settings.image_size)}
+    pools = {"real_train": _real_slices(train, real, settings.image_size, settings.crop_fraction),
+             "real_test": _real_slices(test, real, settings.image_size, settings.crop_fraction)}
     generation: list[dict] = []
     if settings.synthetic:
         synthetic = read_dataset(settings.synthetic, settings.task, real.channels)
         syn_train, syn_test = split_by_patient(synthetic.cases, settings.test_fraction, settings.split_seed)
-        pools["synthetic_train"] = _real_slices(syn_train, synthetic, settings.image_size)
-        pools["synthetic_test"] = _real_slices(syn_test, synthetic, settings.image_size)
+        pools["synthetic_train"] = _real_slices(syn_train, synthetic, settings.image_size, settings.crop_fraction)
+        pools["synthetic_test"] = _real_slices(syn_test, synthetic, settings.image_size, settings.crop_fraction)
         synthetic_record = {"dataset": synthetic.describe(), "train_patients": sorted({c.patient for c in syn_train}),
                             "test_patients": sorted({c.patient for c in syn_test})}
     else:
         # Tasks draw at most train_size synthetic slices: four times that is ample for distinct draws per seed.
         sources = _subset(train, 4 * settings.train_size, settings.split_seed)
-        pools["synthetic_train"] = _generated(sources, real, settings.image_size, 1_000_000, generation)
-        pools["synthetic_test"] = _generated(test, real, settings.image_size, 2_000_000, generation)
+        pools["synthetic_train"] = _generated(sources, real, settings.image_size, settings.crop_fraction, 1_000_000,
+                                              generation)
+        pools["synthetic_test"] = _generated(test, real, settings.image_size, settings.crop_fraction, 2_000_000,
+                                             generation)
         synthetic_record = {"engine": settings.generate, "model": "none (template engine: intensity models "
                             "estimated on each image)", "edits": generation}
     for name in POOLS:

@@ -59,7 +59,8 @@ def run_study(settings: StudySettings, out: Path, resume: bool = False,
     def done(task: StudyTask, record: dict) -> None:
         real = record["dice"]["real"]
         log(f"  {task.key}: {record['composition']['n_real']} real + {record['composition']['n_synthetic']} "
-            f"synthetic, {record['seconds']['total']} s, {len(real)} real test cases")
+            f"synthetic, {record['seconds']['total']} s, {len(real)} real test cases, loss {record['loss_first']:.3f}"
+            f" -> {record['loss_last']:.3f}")
 
     run_tasks(str(out / "work"), settings, todo, done)
     records = [json.loads(task_path(out / "work", t).read_text(encoding="utf-8")) for t in tasks]

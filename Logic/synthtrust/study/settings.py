@@ -39,6 +39,7 @@ class StudySettings:
     test_fraction: float = 0.2
     split_seed: int = 0
     image_size: int = 128  # slices are resampled to image_size x image_size for the 2D networks
+    crop_fraction: float = 1.0  # the central crop (this fraction of each side) kept before resampling
     batch_size: int = 8
     learning_rate: float = 2e-3
     max_test_cases: int = 0  # 0: every test patient
@@ -63,6 +64,8 @@ class StudySettings:
             raise InputError(f"executor {self.executor!r} is unknown; use {' or '.join(EXECUTORS)}")
         if self.ray_address and self.executor != "ray":
             raise InputError("--ray-address joins a Ray cluster: add --executor ray")
+        if not 0.0 < self.crop_fraction <= 1.0:
+            raise InputError(f"crop fraction {self.crop_fraction} must be within (0, 1]")
         if self.image_size % 16:
             raise InputError(f"image size {self.image_size} must be a multiple of 16 (four network levels)")
 
@@ -72,13 +75,13 @@ class StudySettings:
     def training_fingerprint(self) -> dict:
         """What a finished task's result depends on: a resumed study reuses a task only when these match."""
         keys = ("task", "real", "synthetic", "generate", "train_size", "iterations", "test_fraction", "split_seed",
-                "image_size", "batch_size", "learning_rate", "max_test_cases", "channels")
+                "image_size", "crop_fraction", "batch_size", "learning_rate", "max_test_cases", "channels")
         return {k: v for k, v in asdict(self).items() if k in keys}
 
     def data_fingerprint(self) -> dict:
         """What the prepared pools depend on: a resumed study with other training settings keeps them."""
         keys = ("task", "real", "synthetic", "generate", "train_size", "test_fraction", "split_seed", "image_size",
-                "max_test_cases", "channels")
+                "crop_fraction", "max_test_cases", "channels")
         return {k: v for k, v in asdict(self).items() if k in keys}
 
     def to_json(self) -> dict:
