@@ -103,6 +103,16 @@ def sample_rendering(rng: np.random.Generator, pool_size: int, has_cine: bool) -
                   4: myocardium + rng.uniform(0.0, 0.1), RV_BLOOD: blood * rng.uniform(0.7, 1.05),
                   RV_WALL: rng.uniform(0.0, 0.3), FAT: rng.uniform(0.4, 1.0), LUNG: rng.uniform(0.0, 0.08),
                   TISSUE_A: rng.uniform(0.1, 0.6), TISSUE_B: rng.uniform(0.05, 0.7)}
+        if rng.random() < 0.4:
+            # Compressed LGE, as in the EMIDEC images: myocardium only a little darker than blood, the chest
+            # around it at the myocardium's level, scar as bright as blood (a poorly nulled acquisition).
+            myocardium = blood - rng.uniform(0.08, 0.3)
+            scar = blood * rng.uniform(0.9, 1.15) if rng.random() < 0.7 else myocardium + rng.uniform(0.1, 0.3)
+            levels.update({0: myocardium + rng.uniform(-0.15, 0.1), 2: myocardium, 3: scar,
+                           4: myocardium + rng.uniform(0.0, 0.15), RV_WALL: myocardium + rng.uniform(-0.1, 0.1),
+                           TISSUE_A: myocardium + rng.uniform(-0.2, 0.15),
+                           TISSUE_B: myocardium + rng.uniform(-0.2, 0.25)})
+            texture = rng.uniform(0.02, 0.07)
     else:
         levels = {k: rng.uniform(0, 1) for k in range(CLASS_COUNT - 1)}
         texture = rng.uniform(0.005, 0.08)
