@@ -58,6 +58,7 @@ def _cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 LEARNED_BLEND_MM = 4.0  # with this ramp the border sharpness of synthetic tumours is nearest the real one
 RULES_BLEND_MM = 2.0
 RULES_CONTEXT_MM = 30.0
+PAINT_MARGIN_MM = 15.0  # around the lesion: the smoothing's reach and white matter for the texture's spectrum
 
 
 @dataclass
@@ -132,7 +133,9 @@ class TemplateSynthesizer:
         labels = lesion.array[box]
         inside = region[box]
         white = self._white_matter(channels, modalities, box, inside, schema, spacing)
-        depth = ndimage.distance_transform_edt(inside, sampling=spacing)[inside]
+        # The depth inside the region only needs the region's own box (and one voxel of outside around it).
+        own = _box(inside, np.ones(3))
+        depth = ndimage.distance_transform_edt(inside[own], sampling=spacing)[inside[own]]
         rng = np.random.default_rng(seed)
         sigma = self.texture_mm / spacing
         texture = ndimage.gaussian_filter(rng.standard_normal(inside.shape), sigma)
@@ -149,7 +152,11 @@ class TemplateSynthesizer:
             appearance = learned_appearance(modality) if white is not None else {}
             weight = self._ramp(depth, learned=bool(appearance))
             if appearance:
-                blended, model = self._learned(crop, labels, inside, weight, schema, appearance, white, spacing, rng)
+                tissue = _tissue(crop, white, spacing)
+                # Painting needs only the lesion and some white matter around it: a smaller box, same voxel order.
+                near = _box(inside, np.ceil(PAINT_MARGIN_MM / spacing))
+                blended, model = self._learned(crop[near], labels[near], inside[near], weight, schema, appearance,
+                                               white[near], spacing, rng, tissue)
             else:
                 lesion_values, model = self._quantile_rules(crop, labels, inside, schema, modality, spacing, texture,
                                                             white_noise, rng)
@@ -190,11 +197,10 @@ class TemplateSynthesizer:
         white = normal_white_matter(crop, modalities[reference], brain_voxels(crop), inside, tuple(spacing))
         return white if np.count_nonzero(white) >= MIN_VOXELS else None
 
-    def _learned(self, crop, labels, inside, weight, schema, appearance, white, spacing,
-                 rng) -> tuple[np.ndarray, dict]:
+    def _learned(self, crop, labels, inside, weight, schema, appearance, white, spacing, rng,
+                 tissue: _Tissue) -> tuple[np.ndarray, dict]:
         """The region's values: learned medians and heterogeneity blended into the tissue, then as much
         fine grain as the real texture ratio asks for beyond what the composition already has."""
-        tissue = _tissue(crop, white, spacing)
         target, coarse_sd = np.zeros(inside.shape), np.zeros(inside.shape)
         painted, fine_wanted = {}, {}
         for value, name in schema.labels.items():
