@@ -4,10 +4,13 @@ an unknown label is refused with one line naming the case and the fix."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from dataset_folders import brats_folder, csv_manifest, emidec_folder, png_slices
 
+from synthtrust.cli.main import main
 from synthtrust.datasets import load_case, read_dataset, split_by_patient, training_dataset
 from synthtrust.errors import InputError
 from synthtrust.imaging.image import Image
@@ -90,3 +93,17 @@ def test_a_folder_of_no_known_layout_is_refused_listing_the_layouts(tmp_path):
         read_dataset(tmp_path / "x", "brain-tumor")
     with pytest.raises(InputError, match="does not exist"):
         read_dataset(tmp_path / "missing", "brain-tumor")
+
+
+def test_train_segmenter_trains_on_a_brats_folder_and_validates_on_held_out_patients(tmp_path, capsys):
+    root = brats_folder(tmp_path / "b", cases=3, numbering=2023)
+    argv = ["train-segmenter", "--task", "brain-tumor", "--channels", "flair,t1c", "--dataset", str(root),
+            "--iterations", "2", "--threads", "1", "--validation-fraction", "0.34", "--out", str(tmp_path / "m")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{"):])
+    assert list(summary["validation_dice"]) == ["NCR", "ED", "ET", "TC", "WT"]
+    card = (tmp_path / "m" / "brain-tumor-flair-t1c-unet.md").read_text(encoding="utf-8")
+    held_out = [line for line in card.splitlines() if line.startswith("Per case:")]
+    assert len(held_out) == 1 and held_out[0].count("BraTS-2023-") == 1  # one of three patients held out
+    assert (tmp_path / "m" / "brain-tumor-flair-t1c-unet.safetensors").is_file()
