@@ -172,3 +172,12 @@ def stack_channels(channels: list[Image]) -> np.ndarray:
     for channel in channels[1:]:
         require_same_grid(channels[0], channel, what="channel")
     return np.stack([c.array.astype(np.float32, copy=False) for c in channels])
+
+
+def cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``values`` in an image's voxel type: integers rounded and clipped to the type's range, so a synthetic
+    value never wraps around."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.round(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype)

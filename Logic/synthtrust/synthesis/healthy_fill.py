@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from synthtrust.editing.edit import mask_checksum
 from synthtrust.errors import InputError
-from synthtrust.imaging.image import Image, require_same_grid
+from synthtrust.imaging.image import Image, cast_like, require_same_grid
 from synthtrust.synthesis.harmonic import harmonic_fill
 from synthtrust.synthesis.symmetry import left_right_axis, reflect
 
@@ -71,13 +71,6 @@ def mirror_fill(values: np.ndarray, region: np.ndarray, spacing_zyx, mirrored: n
     return result
 
 
-def _cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.round(values), info.min, info.max).astype(dtype)
-    return values.astype(dtype)
-
-
 def fill_region(channels: list[Image], region: Image, method: str = "mirror", mirror_weight: float = 1.0,
                 seed: int = 0) -> FillResult:
     """Fill ``region`` of every channel with healthy tissue by ``method``; voxels outside the region come back
@@ -124,7 +117,7 @@ def fill_region(channels: list[Image], region: Image, method: str = "mirror", mi
                                      mirror_weight)
         # Outside the region the input's own voxels, not a float round trip of them.
         out = values.copy()
-        out[mask] = _cast_like(array[mask], values.dtype)
+        out[mask] = cast_like(array[mask], values.dtype)
         filled.append(channel.with_array(out))
     provenance["seconds"] = round(time.perf_counter() - started, 3)
     return FillResult(filled, provenance)

@@ -21,7 +21,7 @@ from scipy import ndimage
 
 import synthtrust
 from synthtrust.editing.edit import mask_checksum
-from synthtrust.imaging.image import Image
+from synthtrust.imaging.image import Image, cast_like
 from synthtrust.imaging.tissue import MIN_VOXELS, brain_voxels, in_plane_high_pass, normal_white_matter
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.synthesis.base import SynthesisResult, validate_synthesis_inputs
@@ -46,13 +46,6 @@ def _box(mask: np.ndarray, margin_voxels: np.ndarray) -> tuple[slice, ...]:
         high = min(mask.shape[axis], int(present[-1]) + 1 + int(margin_voxels[axis]))
         box.append(slice(low, high))
     return tuple(box)
-
-
-def _cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.round(values), info.min, info.max).astype(dtype)
-    return values.astype(dtype)
 
 
 LEARNED_BLEND_MM = 4.0  # with this ramp the border sharpness of synthetic tumours is nearest the real one
@@ -163,7 +156,7 @@ class TemplateSynthesizer:
                 blended = (1.0 - weight) * crop[inside] + weight * lesion_values
             output = channel.array.copy()
             view = output[box]
-            view[inside] = _cast_like(blended, channel.array.dtype)
+            view[inside] = cast_like(blended, channel.array.dtype)
             outputs.append(channel.with_array(output, name=f"{channel.name} synthetic"))
             models.append({"channel": c, "modality": modality, **model})
             if progress is not None:

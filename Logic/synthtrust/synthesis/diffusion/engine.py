@@ -20,7 +20,7 @@ from scipy import ndimage
 import synthtrust
 from synthtrust.editing.edit import mask_checksum
 from synthtrust.errors import InputError
-from synthtrust.imaging.image import Image, require_same_grid
+from synthtrust.imaging.image import Image, cast_like, require_same_grid
 from synthtrust.labels.schema import LabelSchema
 from synthtrust.models.channels import canonical_channel
 from synthtrust.segmentation.loading import load_default_segmenter
@@ -216,7 +216,7 @@ class DiffusionSynthesizer:
             view = output[box]
             inside, share = edit_region[box], weight[box][edit_region[box]]
             mixed = (1.0 - share) * view[inside].astype(np.float64) + share * values[i][inside]
-            view[inside] = grid.cast_like(mixed, channel.array.dtype)
+            view[inside] = cast_like(mixed, channel.array.dtype)
             outputs[c] = channel.with_array(output, name=f"{channel.name} synthetic")
         provenance = {
             "engine": self.name, "software_version": synthtrust.__version__, "seed": int(seed),

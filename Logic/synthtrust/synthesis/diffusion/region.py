@@ -147,10 +147,3 @@ def smooth_fill(known: torch.Tensor, generate: torch.Tensor, iterations: int = 6
     for _ in range(iterations):
         filled = torch.where(inside, pool(filled, 3, stride=1, padding=1, count_include_pad=False), known)
     return filled
-
-
-def cast_like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.round(values), info.min, info.max).astype(dtype)
-    return values.astype(dtype)
